@@ -1,0 +1,251 @@
+package llama
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/baylingd/baylingd/engine/gguf"
+	"github.com/baylingd/baylingd/kernels"
+)
+
+// Config is the shape of a Llama-architecture model, read from GGUF
+// metadata.
+type Config struct {
+	NVocab    int
+	NEmbd     int
+	NLayer    int
+	NHead     int
+	NHeadKV   int
+	NFF       int
+	HeadDim   int
+	RopeDims  int // dimensions of each head that are rotated
+	NCtxTrain int // context length the model was trained for
+	RopeBase  float32
+	RopeScale float32 // frequency scale (1 / linear scaling factor)
+	RMSEps    float32
+}
+
+// KVDim is the width of one layer's K (or V) row for one token.
+func (c Config) KVDim() int { return c.NHeadKV * c.HeadDim }
+
+// Weight is a matrix of Rows rows of Cols elements, stored row-major in the
+// model file's type. Data is a slice of the read-only mapping.
+type Weight struct {
+	Name     string
+	Type     kernels.Type
+	Rows     int
+	Cols     int
+	RowBytes int
+	Data     []byte
+	dot      kernels.DotFunc
+}
+
+// Layer holds one transformer block's weights.
+type Layer struct {
+	AttnNorm, FFNNorm       []float32
+	Wq, Wk, Wv, Wo          Weight
+	FFNGate, FFNUp, FFNDown Weight
+}
+
+// Model is a loaded Llama-architecture model: its configuration and
+// weights, which refer to the mapped file.
+type Model struct {
+	Config
+	File       *gguf.File
+	TokEmbd    Weight
+	OutputNorm []float32
+	Output     Weight // token_embd when the model ties its embeddings
+	Layers     []Layer
+}
+
+// ErrUnsupported is wrapped by errors about models this engine cannot run
+// (another architecture, an unsupported tensor type).
+var ErrUnsupported = errors.New("unsupported model")
+
+// Open maps a GGUF file and loads it as a model.
+func Open(path string) (*Model, error) {
+	f, err := gguf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := FromFile(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// Close unmaps the model file.
+func (m *Model) Close() error { return m.File.Close() }
+
+// ReadConfig reads the model shape from metadata and checks it.
+func ReadConfig(f *gguf.File) (Config, error) {
+	var c Config
+	arch, _ := f.String("general.architecture")
+	if arch != "llama" {
+		return c, fmt.Errorf("%w: architecture %q (only llama is supported)", ErrUnsupported, arch)
+	}
+	var missing []string
+	u := func(key string, dst *int, required bool) {
+		v, ok := f.Uint("llama." + key)
+		if !ok {
+			if required {
+				missing = append(missing, "llama."+key)
+			}
+			return
+		}
+		if v > math.MaxInt32 {
+			missing = append(missing, "llama."+key+" (out of range)")
+			return
+		}
+		*dst = int(v)
+	}
+	u("embedding_length", &c.NEmbd, true)
+	u("block_count", &c.NLayer, true)
+	u("attention.head_count", &c.NHead, true)
+	u("feed_forward_length", &c.NFF, true)
+	u("context_length", &c.NCtxTrain, true)
+	c.NHeadKV = -1
+	u("attention.head_count_kv", &c.NHeadKV, false)
+	u("vocab_size", &c.NVocab, false)
+	if len(missing) > 0 {
+		return c, fmt.Errorf("%w: missing metadata %v", gguf.ErrFormat, missing)
+	}
+	if c.NHeadKV < 0 {
+		c.NHeadKV = c.NHead
+	}
+	if c.NVocab == 0 {
+		toks, _ := f.Strings("tokenizer.ggml.tokens")
+		c.NVocab = len(toks)
+	}
+	if c.NHead <= 0 || c.NEmbd%c.NHead != 0 || c.NHeadKV <= 0 || c.NHead%c.NHeadKV != 0 || c.NLayer <= 0 || c.NFF <= 0 || c.NVocab <= 0 {
+		return c, fmt.Errorf("%w: inconsistent shape: embd %d, layers %d, heads %d, kv heads %d, ffn %d, vocab %d",
+			gguf.ErrFormat, c.NEmbd, c.NLayer, c.NHead, c.NHeadKV, c.NFF, c.NVocab)
+	}
+	c.HeadDim = c.NEmbd / c.NHead
+	c.RopeDims = c.HeadDim
+	u("rope.dimension_count", &c.RopeDims, false)
+	if c.RopeDims <= 0 || c.RopeDims > c.HeadDim || c.RopeDims%2 != 0 {
+		return c, fmt.Errorf("%w: rope dimension count %d for head size %d", gguf.ErrFormat, c.RopeDims, c.HeadDim)
+	}
+	c.RopeBase = 10000
+	if v, ok := f.Float("llama.rope.freq_base"); ok {
+		c.RopeBase = float32(v)
+	}
+	c.RopeScale = 1
+	if v, ok := f.Float("llama.rope.scale_linear"); ok && v != 0 {
+		c.RopeScale = float32(1 / v)
+	}
+	if st, ok := f.String("llama.rope.scaling.type"); ok && st != "none" && st != "linear" {
+		return c, fmt.Errorf("%w: rope scaling %q", ErrUnsupported, st)
+	}
+	if v, ok := f.Float("llama.rope.scaling.factor"); ok && v != 0 {
+		if st, _ := f.String("llama.rope.scaling.type"); st == "linear" {
+			c.RopeScale = float32(1 / v)
+		}
+	}
+	c.RMSEps = 1e-5
+	if v, ok := f.Float("llama.attention.layer_norm_rms_epsilon"); ok {
+		c.RMSEps = float32(v)
+	}
+	if !(c.RopeBase > 0) || !(c.RMSEps > 0) || !(c.RopeScale > 0) {
+		return c, fmt.Errorf("%w: rope base %g, scale %g, rms epsilon %g", gguf.ErrFormat, c.RopeBase, c.RopeScale, c.RMSEps)
+	}
+	return c, nil
+}
+
+// FromFile builds a model over an open GGUF file, checking every tensor's
+// presence, shape and type.
+func FromFile(f *gguf.File) (*Model, error) {
+	c, err := ReadConfig(f)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Config: c, File: f}
+	if m.TokEmbd, err = weight(f, "token_embd.weight", c.NEmbd, c.NVocab, false); err != nil {
+		return nil, err
+	}
+	if m.OutputNorm, err = vector(f, "output_norm.weight", c.NEmbd); err != nil {
+		return nil, err
+	}
+	if _, ok := f.Tensor("output.weight"); ok {
+		if m.Output, err = weight(f, "output.weight", c.NEmbd, c.NVocab, true); err != nil {
+			return nil, err
+		}
+	} else {
+		// Tied embeddings: the output projection is the embedding matrix.
+		if m.Output, err = weight(f, "token_embd.weight", c.NEmbd, c.NVocab, true); err != nil {
+			return nil, err
+		}
+	}
+	kv := c.KVDim()
+	m.Layers = make([]Layer, c.NLayer)
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		p := fmt.Sprintf("blk.%d.", i)
+		steps := []struct {
+			name       string
+			dst        *Weight
+			cols, rows int
+		}{
+			{"attn_q", &l.Wq, c.NEmbd, c.NEmbd},
+			{"attn_k", &l.Wk, c.NEmbd, kv},
+			{"attn_v", &l.Wv, c.NEmbd, kv},
+			{"attn_output", &l.Wo, c.NEmbd, c.NEmbd},
+			{"ffn_gate", &l.FFNGate, c.NEmbd, c.NFF},
+			{"ffn_up", &l.FFNUp, c.NEmbd, c.NFF},
+			{"ffn_down", &l.FFNDown, c.NFF, c.NEmbd},
+		}
+		for _, s := range steps {
+			if *s.dst, err = weight(f, p+s.name+".weight", s.cols, s.rows, true); err != nil {
+				return nil, err
+			}
+		}
+		if l.AttnNorm, err = vector(f, p+"attn_norm.weight", c.NEmbd); err != nil {
+			return nil, err
+		}
+		if l.FFNNorm, err = vector(f, p+"ffn_norm.weight", c.NEmbd); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func weight(f *gguf.File, name string, cols, rows int, needDot bool) (Weight, error) {
+	t, ok := f.Tensor(name)
+	if !ok {
+		return Weight{}, fmt.Errorf("%w: tensor %s is missing", gguf.ErrFormat, name)
+	}
+	if len(t.Dims) != 2 || t.Dims[0] != uint64(cols) || t.Dims[1] != uint64(rows) {
+		return Weight{}, fmt.Errorf("%w: tensor %s has shape %v, want [%d %d]", gguf.ErrFormat, name, t.Dims, cols, rows)
+	}
+	w := Weight{Name: name, Type: t.Type, Rows: rows, Cols: cols, RowBytes: t.RowBytes(), Data: f.TensorData(t)}
+	if needDot {
+		d, err := kernels.Dot(t.Type)
+		if err != nil {
+			return Weight{}, fmt.Errorf("%w: tensor %s: %v", ErrUnsupported, name, err)
+		}
+		w.dot = d
+	} else if err := kernels.Dequantize(t.Type, nil, nil); err != nil {
+		return Weight{}, fmt.Errorf("%w: tensor %s: %v", ErrUnsupported, name, err)
+	}
+	return w, nil
+}
+
+// vector returns an F32 tensor of n elements as a slice of the mapping.
+// GGUF data is little-endian and 32-byte aligned, as float32 needs on the
+// little-endian machines this engine targets.
+func vector(f *gguf.File, name string, n int) ([]float32, error) {
+	t, ok := f.Tensor(name)
+	if !ok {
+		return nil, fmt.Errorf("%w: tensor %s is missing", gguf.ErrFormat, name)
+	}
+	if t.Type != kernels.F32 || t.Elements() != uint64(n) {
+		return nil, fmt.Errorf("%w: tensor %s is %s %v, want F32 [%d]", gguf.ErrFormat, name, t.Type, t.Dims, n)
+	}
+	b := f.TensorData(t)
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), n), nil
+}

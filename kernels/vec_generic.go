@@ -1,0 +1,221 @@
+package kernels
+
+import "math"
+
+// Reference float vector operations of the forward pass, following the
+// scalar paths of ggml-cpu (vec.h, vec.cpp, ops.cpp). Sums that ggml keeps in
+// ggml_float are float64 here as well. Where two slices are passed, the
+// second must be at least as long as the first (the engine sizes them once);
+// a shorter one panics.
+
+// RMSNorm sets dst[i] = x[i] * scale * weight[i] with scale =
+// 1/sqrtf(mean(x^2) + eps), as ggml's rms_norm followed by the mul with the
+// norm weight: squares rounded to float32 and summed in float64, the mean
+// rounded to float32. weight may be nil for the bare normalization. dst may
+// be x.
+func RMSNorm(dst, x, weight []float32, eps float32) {
+	if len(x) == 0 {
+		return
+	}
+	dst = dst[:len(x)]
+	var sum float64
+	for _, v := range x {
+		sum += float64(float32(v * v))
+	}
+	mean := float32(sum / float64(len(x)))
+	scale := 1 / float32(math.Sqrt(float64(mean+eps)))
+	if weight == nil {
+		for i, v := range x {
+			dst[i] = v * scale
+		}
+		return
+	}
+	weight = weight[:len(x)]
+	for i, v := range x {
+		dst[i] = float32(v*scale) * weight[i]
+	}
+}
+
+// RopeCache fills cos[i] and sin[i], i < nDims/2, with the rotation of pair i
+// at position pos, exactly as ggml_rope_cache_init for rope without YaRN
+// (ext_factor 0, attn_factor 1, no freq factors): theta_scale =
+// powf(freqBase, -2/nDims), theta starts at (float)pos and is multiplied by
+// theta_scale in float32 once per pair, and each angle is freqScale*theta.
+// Computing the cache once per position and reusing it for every head and
+// layer is what ggml does too.
+func RopeCache(cos, sin []float32, pos int, nDims int, freqBase, freqScale float32) {
+	half := nDims / 2
+	cos = cos[:half]
+	sin = sin[:half]
+	thetaScale := float32(math.Pow(float64(freqBase), float64(float32(-2)/float32(nDims))))
+	theta := float32(pos)
+	for i := range cos {
+		t := float64(freqScale * theta)
+		cos[i] = float32(math.Cos(t))
+		sin[i] = float32(math.Sin(t))
+		theta *= thetaScale
+	}
+}
+
+// RopeNorm rotates one head in place in ggml's "normal" rope mode (what
+// llama.cpp uses for Llama GGUF files, whose Q and K weights the converter
+// permuted for it): the pair (x[2i], x[2i+1]) is rotated by the angle of
+// cos[i], sin[i] from RopeCache. Dimensions beyond 2*len(cos) are left as
+// they are, as ggml does when n_dims is smaller than the head.
+func RopeNorm(x []float32, cos, sin []float32) {
+	sin = sin[:len(cos)]
+	x = x[:2*len(cos)]
+	for i, c := range cos {
+		s := sin[i]
+		x0, x1 := x[2*i], x[2*i+1]
+		x[2*i] = float32(x0*c) - float32(x1*s)
+		x[2*i+1] = float32(x0*s) + float32(x1*c)
+	}
+}
+
+// Softmax replaces x with softmax(x) as ggml's soft_max: subtract the
+// maximum, expf, sum in float64, multiply by (float)(1/sum). A row that is
+// all -Inf (fully masked) becomes NaN, as in ggml; the engine never builds
+// one.
+func Softmax(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	vmax := float32(math.Inf(-1))
+	for _, v := range x {
+		// ggml's MAX(max, v) is `max > v ? max : v`.
+		if !(vmax > v) {
+			vmax = v
+		}
+	}
+	var sum float64
+	for i, v := range x {
+		e := float32(math.Exp(float64(v - vmax)))
+		sum += float64(e)
+		x[i] = e
+	}
+	Scale(x, float32(1/sum))
+}
+
+// silu is ggml_silu_f32: x/(1+expf(-x)).
+func silu(x float32) float32 {
+	return x / (1 + float32(math.Exp(float64(-x))))
+}
+
+// SiLU replaces x[i] with x[i]/(1+exp(-x[i])).
+func SiLU(x []float32) {
+	for i, v := range x {
+		x[i] = silu(v)
+	}
+}
+
+// SiLUMul sets gate[i] = silu(gate[i]) * up[i], the SwiGLU of Llama's FFN
+// (ggml_vec_swiglu_f32).
+func SiLUMul(gate, up []float32) {
+	up = up[:len(gate)]
+	for i, g := range gate {
+		gate[i] = silu(g) * up[i]
+	}
+}
+
+// DotF32 is ggml_vec_dot_f32's scalar path: float32 products summed in
+// float64.
+func DotF32(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s float64
+	for i, v := range a {
+		s += float64(float32(v * b[i]))
+	}
+	return float32(s)
+}
+
+// DotF16F32 dots a half-precision vector (a KV-cache row) with a float32
+// query: float32 products summed in float64. ggml instead rounds the query to
+// F16 first (vec_dot_type of F16); to reproduce that exactly, convert the
+// query once with F32ToF16Row and use DotF16.
+func DotF16F32(k []uint16, q []float32) float32 {
+	q = q[:len(k)]
+	var s float64
+	for i, h := range k {
+		s += float64(float32(F16ToF32(h) * q[i]))
+	}
+	return float32(s)
+}
+
+// DotF16 is ggml_vec_dot_f16's scalar path: each half product (exact in
+// float32) summed in float64, rounded once at the end.
+func DotF16(a, b []uint16) float32 {
+	b = b[:len(a)]
+	var s float64
+	for i, h := range a {
+		s += float64(float32(F16ToF32(h) * F16ToF32(b[i])))
+	}
+	return float32(s)
+}
+
+// AxpyF16 sets dst[i] += alpha * float(v[i]): attention's weighted sum over
+// an F16 value cache. The product is rounded before the add (no FMA).
+func AxpyF16(dst []float32, alpha float32, v []uint16) {
+	v = v[:len(dst)]
+	for i, h := range v {
+		dst[i] += float32(alpha * F16ToF32(h))
+	}
+}
+
+// Axpy sets dst[i] += alpha * v[i] (ggml_vec_mad_f32, unfused).
+func Axpy(dst []float32, alpha float32, v []float32) {
+	v = v[:len(dst)]
+	for i, x := range v {
+		dst[i] += float32(alpha * x)
+	}
+}
+
+// F32ToF16Row converts src to half precision with F32ToF16; len(dst) must be
+// at least len(src).
+func F32ToF16Row(dst []uint16, src []float32) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = F32ToF16(v)
+	}
+}
+
+// F16ToF32Row widens src with F16ToF32; len(dst) must be at least len(src).
+func F16ToF32Row(dst []float32, src []uint16) {
+	dst = dst[:len(src)]
+	for i, h := range src {
+		dst[i] = F16ToF32(h)
+	}
+}
+
+// Scale multiplies x by s in place (ggml_vec_scale_f32).
+func Scale(x []float32, s float32) {
+	for i := range x {
+		x[i] *= s
+	}
+}
+
+// Add sets dst = a + b element-wise over len(dst); dst may alias a or b.
+func Add(dst, a, b []float32) {
+	a = a[:len(dst)]
+	b = b[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+// Argmax returns the index of the first largest element, ignoring NaNs
+// (llama.cpp's greedy sampler keeps the first maximum too). It returns -1
+// when x is empty or all NaN, which the caller must treat as an error.
+func Argmax(x []float32) int {
+	best := -1
+	var bv float32
+	for i, v := range x {
+		if v != v {
+			continue
+		}
+		if best < 0 || v > bv {
+			best, bv = i, v
+		}
+	}
+	return best
+}
