@@ -39,9 +39,7 @@ func TestRoundTrip(t *testing.T) {
 			for _, c := range readVocabCases(t, vocab) {
 				texts = append(texts, c.text)
 			}
-			for _, u := range userTexts {
-				texts = append(texts, u)
-			}
+			texts = append(texts, userTexts...)
 			pass := 0
 			for _, s := range texts {
 				ok := true

@@ -292,8 +292,7 @@ func (t *Tokenizer) loadTokens(f *gguf.File) error {
 func (t *Tokenizer) buildByteTokens() {
 	const hex = "0123456789ABCDEF"
 	for b := 0; b < 256; b++ {
-		name := string([]byte{'<', '0', 'x', hex[b>>4], hex[b&15], '>'})
-		if id, ok := t.vocab[name]; ok {
+		if id, ok := t.vocab[string([]byte{'<', '0', 'x', hex[b>>4], hex[b&15], '>'})]; ok {
 			t.byteTok[b] = id
 		} else if id, ok := t.vocab[string([]byte{byte(b)})]; ok {
 			t.byteTok[b] = id
