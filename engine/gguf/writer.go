@@ -14,18 +14,19 @@ import (
 // header, then write each tensor's data in declaration order. Only the
 // header and one tensor at a time need to be in memory.
 type Writer struct {
-	w         *bufio.Writer
-	kv        []KV
-	keys      map[string]bool
-	tensors   []TensorInfo
-	names     map[string]bool
-	alignment int
-	dataSize  uint64
-	state     int // 0 declaring, 1 header written, 2 closed
-	next      int // next tensor whose data is expected
-	pos       uint64
-	written   uint64
-	err       error
+	w          *bufio.Writer
+	kv         []KV
+	keys       map[string]bool
+	tensors    []TensorInfo
+	names      map[string]bool
+	alignment  int
+	dataSize   uint64
+	state      int // 0 declaring, 1 header written, 2 closed
+	next       int // next tensor whose data is expected
+	pos        uint64
+	headerSize uint64
+	written    uint64
+	err        error
 }
 
 // NewWriter starts a file on w. Alignment 0 means DefaultAlignment; any
@@ -95,6 +96,7 @@ func (w *Writer) WriteHeader() error {
 		return fmt.Errorf("gguf: header already written")
 	}
 	w.state = 1
+	defer func() { w.headerSize = w.pos }()
 	w.put([]byte(Magic))
 	w.u32(3)
 	w.u64(uint64(len(w.tensors)))
@@ -114,8 +116,20 @@ func (w *Writer) WriteHeader() error {
 		w.u64(t.Offset)
 	}
 	w.pad()
+	if w.err == nil {
+		// The header reaches the file now, so a caller can lay out tensor
+		// data by other means (a sparse file for tests, a copy by offset).
+		w.err = w.w.Flush()
+	}
 	return w.err
 }
+
+// DataOffset is the file offset where tensor data starts; valid after
+// WriteHeader.
+func (w *Writer) DataOffset() uint64 { return w.headerSize }
+
+// Tensors returns the declared tensors with their offsets and sizes.
+func (w *Writer) Tensors() []TensorInfo { return append([]TensorInfo(nil), w.tensors...) }
 
 // WriteTensor writes the data of the next declared tensor; name must match
 // the declaration order and len(data) its size. Large tensors may be
