@@ -133,5 +133,25 @@ func run(e *env, args []string) int {
 }
 
 func main() {
-	os.Exit(run(&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:]))
+	code := run(&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:])
+	if os.Getenv("BAYLING_REPORT_PEAK_RSS") != "" {
+		reportPeakRSS(os.Stderr)
+	}
+	os.Exit(code)
+}
+
+// reportPeakRSS prints the process's peak resident memory (VmHWM), for
+// judging what a command needs on a small board. VmHWM belongs to this
+// program's own address space; getrusage's maxrss would also count the
+// parent that started it, which Linux carries over through exec.
+func reportPeakRSS(w io.Writer) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			fmt.Fprintf(w, "peak RSS: %s\n", strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")))
+		}
+	}
 }
