@@ -3,8 +3,12 @@
 # and staticcheck. Idempotent and quick when everything is present.
 set -euo pipefail
 pkgs=(
-  qemu-user-static   # arm64 kernels and engine tests
-  binfmt-support
+  qemu-user-static binfmt-support    # arm64 kernels and engine tests under qemu-user
+  libc6-arm64-cross                  # arm64 binaries that import purego (accel) need a loader
+  mosquitto                          # MQTT bridge tests run a real broker
+  systemd                            # systemd-socket-activate, systemd-analyze
+  mesa-vulkan-drivers libvulkan1 libvulkan-dev vulkan-validationlayers glslc  # accel/vulkan on lavapipe
+  gcc                                # ABI checks of Vulkan/RKNN structs, the RKNN ABI double
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -21,6 +25,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+# node and npm (for the llama.cpp side-by-side tool) come with the machine;
+# Debian's npm package would fight the preinstalled one, so only check.
+command -v node >/dev/null && command -v npm >/dev/null || echo "deps: node/npm not found: llama.cpp comparisons will fail" >&2
 gobin=$(go env GOPATH)/bin
 if ! command -v staticcheck >/dev/null && [ ! -x "$gobin/staticcheck" ]; then
   echo "deps: installing staticcheck"
