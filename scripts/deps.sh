@@ -9,6 +9,7 @@ pkgs=(
   systemd                            # systemd-socket-activate, systemd-analyze
   mesa-vulkan-drivers libvulkan1 libvulkan-dev vulkan-validationlayers glslc  # accel/vulkan on lavapipe
   gcc                                # ABI checks of Vulkan/RKNN structs, the RKNN ABI double
+  python3-jinja2                     # renders the converter's chat templates as Hugging Face would
 )
 missing=()
 for p in "${pkgs[@]}"; do
