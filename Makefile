@@ -13,7 +13,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
 
-.PHONY: all build test deps lint unit test-arm64 clean
+.PHONY: all build test deps lint unit test-arm64 test-arm64-full clean
 
 all: build
 
@@ -34,12 +34,24 @@ lint:
 unit:
 	CI=$${CI:-true} $(GO) test -count=1 ./...
 
-# The kernels and the engine on arm64 under qemu-user, once with the
-# dot-product (SDOT) path and once with plain NEON, as on a Pi 4.
+# The kernels and the engine's fixture parity on arm64 under qemu-user, on
+# both arm64 paths: the dot-product (SDOT) one of the Pi 5 and RK3588, and
+# plain NEON as on a Pi 4 (QEMU_CPU=cortex-a72 removes SDOT from the CPU, and
+# BAYLING_EXPECT_ARM64_PATH makes the tests check which path was chosen).
+# The whole ./engine/... takes ~10 minutes under emulation; `make
+# test-arm64-full` runs it.
+QEMU_TEST := CI=$${CI:-true} GOARCH=arm64 QEMU_LD_PREFIX=/usr/aarch64-linux-gnu $(GO) test -count=1 -exec qemu-aarch64-static
 test-arm64:
-	CI=$${CI:-true} GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64-static ./kernels/... ./engine/...
+	BAYLING_EXPECT_ARM64_PATH=sdot $(QEMU_TEST) ./kernels/...
+	QEMU_CPU=cortex-a72 BAYLING_EXPECT_ARM64_PATH=neon $(QEMU_TEST) ./kernels/...
+	$(QEMU_TEST) -tags purego -short ./kernels/...
+	BAYLING_EXPECT_ARM64_PATH=sdot $(QEMU_TEST) -run 'TestParity|TestDecodeAllocs' ./engine/llama/
+	QEMU_CPU=cortex-a72 BAYLING_EXPECT_ARM64_PATH=neon $(QEMU_TEST) -run 'TestParity|TestDecodeAllocs' ./engine/llama/
 
-test: deps lint unit test-arm64
+test-arm64-full:
+	$(QEMU_TEST) -timeout 30m ./kernels/... ./engine/...
+
+test: deps lint unit test-arm64 test-deb
 
 clean:
 	rm -rf bin dist

@@ -10,6 +10,7 @@ pkgs=(
   mesa-vulkan-drivers libvulkan1 libvulkan-dev vulkan-validationlayers glslc  # accel/vulkan on lavapipe
   gcc                                # ABI checks of Vulkan/RKNN structs, the RKNN ABI double
   python3-jinja2                     # renders the converter's chat templates as Hugging Face would
+  debootstrap zstd lintian dpkg-dev binutils man-db systemd-container  # make test-deb: packages in Debian roots
 )
 missing=()
 for p in "${pkgs[@]}"; do

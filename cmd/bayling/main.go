@@ -26,6 +26,20 @@ type command struct {
 
 var commands = map[string]*command{}
 
+// version is set at link time (-ldflags "-X main.version=...").
+var version = "dev"
+
+func init() {
+	register(&command{
+		name:    "version",
+		summary: "print the version",
+		run: func(e *env, _ []string) error {
+			_, err := fmt.Fprintln(e.stdout, "bayling", version)
+			return err
+		},
+	})
+}
+
 func register(c *command) {
 	if _, dup := commands[c.name]; dup {
 		panic("bayling: command registered twice: " + c.name)

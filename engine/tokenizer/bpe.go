@@ -65,7 +65,7 @@ func (t *Tokenizer) buildMerges(f *gguf.File) error {
 	if !ok {
 		return metaErr("tokenizer.ggml.merges is %s, want an array of strings", v.Type)
 	}
-	if len(merges) >= 1<<31 {
+	if int64(len(merges)) >= 1<<31 {
 		return metaErr("tokenizer.ggml.merges has too many entries (%d)", len(merges))
 	}
 	t.merges = make(map[uint64]uint64, len(merges))
