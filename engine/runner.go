@@ -29,7 +29,7 @@ type Request struct {
 
 // RunnerOptions size a Runner.
 type RunnerOptions struct {
-	Threads     int // worker threads (0: all CPUs)
+	Threads     int // worker threads (0: the performance cores)
 	ContextSize int // KV positions shared by all sequences (0: the model's training context)
 	MaxBatch    int // most tokens in one forward pass (0: 256)
 	MaxActive   int // sequences decoded together (0: 4)

@@ -29,14 +29,80 @@
 // from its own scalar reference, and from this package, at about 1e-7
 // relative per dot product.
 //
-// # Layout
+// # Layout and dispatch
 //
 // Files named *_generic.go hold the pure-Go reference implementations; they
-// are always compiled. Architecture kernels (x_amd64.s, x_arm64.s with their
-// x_amd64.go / x_arm64.go stubs) are to replace entries of the dispatch
-// table (dotTable) at init from golang.org/x/sys/cpu, with the purego/noasm
-// build tags forcing the reference path; dotGeneric keeps the references so
-// that each kernel is tested against its own. None exist yet.
+// are always compiled. Architecture kernels live in x_amd64.s / x_arm64.s
+// with x_amd64.go / x_arm64.go stubs, all under `//go:build !purego &&
+// !noasm`, so either build tag compiles the references only. Each
+// architecture decides once, in an init function, from golang.org/x/sys/cpu
+// (amd64: cpu_amd64.go, useAVX2 = AVX2 && FMA && F16C; arm64: cpu_arm64.go,
+// SDOT from HasASIMDDP), and replaces entries of these tables, which every
+// exported function reads (never a per-call feature test):
+//
+//	dotTable [maxType]DotFunc      Dot and MatMul's row loop; references in dotGeneric
+//	quantTable [maxType]quantFunc  Quantize; references quantQ8_0, quantQ8_K, quantF16 ...
+//	matMulTable [maxType]matMulFunc  a whole MatMul for a type (may decline a shape
+//	                               by returning false: the row loop runs)
+//	packedTable [maxType]packedKernel  MatMulPacked; references in packedGeneric
+//	packGroupFast                  Repack's packing of whole groups (optional)
+//	packedFast, packedDiffers      what RepackInfo reports per type
+//	vecTable vecImpl               Softmax, SiLU, SiLUMul, Axpy, AxpyF16, Scale,
+//	                               Add, F16ToF32Row, F32ToF16Row; references in vecGeneric
+//	readSum                        Bandwidth's read loop; reference readSumGeneric
+//	impl                           the name Impl returns: "generic", "amd64-avx2",
+//	                               "arm64-neon", "arm64-neon-sdot"
+//
+// The references stay in dotGeneric, vecGeneric, packedGeneric and the
+// named quantizers so that every kernel is tested against its own
+// reference on the same machine (dispatch_test.go, matmul_packed_test.go,
+// fuzz_asm_test.go). x/sys/cpu honours GODEBUG, so `GODEBUG=cpu.avx2=off`
+// (amd64) or `GODEBUG=cpu.asimddp=off` (arm64) selects the fallback paths
+// of a binary at run time.
+//
+// What the amd64 (AVX2) kernels return, against the references:
+//
+//   - bit for bit: the Q4_0 and Q8_0 dots (eight blocks' integer sums are
+//     reduced into one register and added into the scalar sum one block at
+//     a time, in order), MatMul and MatMulPacked for Q4_0 and Q8_0 (the
+//     packed kernels' lanes are rows, each summed in the reference's
+//     order), the Q8_0/Q8_K/F16 quantizers (roundf and nearest_int
+//     replicated; non-finite blocks go to the reference), and every vecTable
+//     operation (the exponentials replicate math.Exp's amd64 algorithm in
+//     float64 lanes; Softmax still adds its float64 sum in order);
+//   - to float64 summation order (the rounded float32 practically always
+//     equal): the F16 dot;
+//   - to float32 rounding (TestDotAsmVsReference reports the largest
+//     difference, about 1e-7 of sum|w*a|): the Q4_K, Q5_K and Q6_K dots,
+//     which keep the lane order of ggml's own AVX2 kernels. That order is
+//     what llama.cpp computes on x86, and it matches the fixture goldens to
+//     float noise (NMSE 2e-14 on tiny-llama2-q4_k_m against 5e-5 for the
+//     scalar reference order: a last-bit difference flips a few activation
+//     quants at the next layer). The packed Q4_K kernel sums whole blocks
+//     per row instead, so for Q4_K MatMulPacked and MatMul differ in the
+//     last bits (RepackInfo.SameBits).
+//
+// # Batched matmul and packing
+//
+// MatMul computes a range of weight rows against nb activation rows. On
+// amd64, for Q4_0 and Q8_0 from two activation rows on, it packs the
+// weights on the fly ("transient" packing into a stack buffer, no extra
+// memory) into the layout of Packed and runs the packed kernels, tiled so
+// that 32 rows x 2048 elements of weights stay in L1/L2 while all
+// activation rows pass over them four at a time. One activation row
+// (decode) keeps the row dots: reading eight rows at once to pack them
+// streams the weights slower than reading one.
+//
+// Repack makes a persistent packed copy (PackRows = 8 rows interleaved four
+// bytes at a time: one broadcast activation dword feeds eight rows), which
+// MatMulPacked uses; decode then reads the weights as one sequential stream
+// at memory speed. It costs anonymous memory as large as the weights: an
+// option for the engine. RepackInfo says per type whether this CPU has
+// packed kernels that beat MatMul (amd64: Q4_0, whose row dots stream at
+// less than half the memory speed of one core, and Q4_K; not Q8_0, whose
+// row dots already stream at memory speed) and whether the results are
+// MatMul's bits (not for Q4_K; see above).
+// Bandwidth measures the read roofline that decode is bound by.
 //
 // # Lengths
 //

@@ -27,6 +27,15 @@ var dotGeneric = [maxType]DotFunc{
 	Q6_K: dotQ6_KQ8_K,
 }
 
+// impl names the kernel set the architecture files chose at init; see Impl.
+var impl = "generic"
+
+// Impl names the kernels this process runs: "generic" for the pure-Go
+// references (other architectures, the purego/noasm build tags, or a CPU
+// without the needed features), "amd64-avx2" for the AVX2/FMA/F16C
+// assembly; arm64 files name theirs the same way. Benchmarks print it.
+func Impl() string { return impl }
+
 // dotTable is what Dot and MatMul use: the reference functions, with entries
 // replaced at init by architecture files where a faster kernel exists.
 var dotTable = dotGeneric

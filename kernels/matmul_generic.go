@@ -41,6 +41,9 @@ func MatMul(t Type, n int, w []byte, r0, r1 int, a []byte, nb int, out []float32
 		panic(fmt.Sprintf("kernels: MatMul: slices too short: w %d < %d, a %d < %d or out %d < %d",
 			len(w), r1*wRow, len(a), nb*aRow, len(out), (nb-1)*outStride+r1))
 	}
+	if f := matMulTable[t]; f != nil && f(n, w, wRow, r0, r1, a, aRow, nb, out, outStride) {
+		return
+	}
 	for r := r0; r < r1; r++ {
 		wr := w[r*wRow : (r+1)*wRow]
 		for b := 0; b < nb; b++ {
@@ -48,3 +51,12 @@ func MatMul(t Type, n int, w []byte, r0, r1 int, a []byte, nb int, out []float32
 		}
 	}
 }
+
+// matMulFunc is an architecture's MatMul for one weight type, called with
+// validated arguments; it returns false, having done nothing, for shapes it
+// leaves to the loop over dotTable (e.g. a batch too small to pay for
+// tiling).
+type matMulFunc func(n int, w []byte, wRow, r0, r1 int, a []byte, aRow, nb int, out []float32, outStride int) bool
+
+// matMulTable holds the architecture MatMuls; nil entries use the loop.
+var matMulTable [maxType]matMulFunc

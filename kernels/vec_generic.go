@@ -73,11 +73,8 @@ func RopeNorm(x []float32, cos, sin []float32) {
 	}
 }
 
-// Softmax replaces x with softmax(x) as ggml's soft_max: subtract the
-// maximum, expf, sum in float64, multiply by (float)(1/sum). A row that is
-// all -Inf (fully masked) becomes NaN, as in ggml; the engine never builds
-// one.
-func Softmax(x []float32) {
+// softmaxGeneric is the reference Softmax.
+func softmaxGeneric(x []float32) {
 	if len(x) == 0 {
 		return
 	}
@@ -94,7 +91,7 @@ func Softmax(x []float32) {
 		sum += float64(e)
 		x[i] = e
 	}
-	Scale(x, float32(1/sum))
+	scaleGeneric(x, float32(1/sum))
 }
 
 // silu is ggml_silu_f32: x/(1+expf(-x)).
@@ -102,16 +99,15 @@ func silu(x float32) float32 {
 	return x / (1 + float32(math.Exp(float64(-x))))
 }
 
-// SiLU replaces x[i] with x[i]/(1+exp(-x[i])).
-func SiLU(x []float32) {
+// siLUGeneric is the reference SiLU.
+func siLUGeneric(x []float32) {
 	for i, v := range x {
 		x[i] = silu(v)
 	}
 }
 
-// SiLUMul sets gate[i] = silu(gate[i]) * up[i], the SwiGLU of Llama's FFN
-// (ggml_vec_swiglu_f32).
-func SiLUMul(gate, up []float32) {
+// siLUMulGeneric is the reference SiLUMul.
+func siLUMulGeneric(gate, up []float32) {
 	up = up[:len(gate)]
 	for i, g := range gate {
 		gate[i] = silu(g) * up[i]
@@ -153,49 +149,47 @@ func DotF16(a, b []uint16) float32 {
 	return float32(s)
 }
 
-// AxpyF16 sets dst[i] += alpha * float(v[i]): attention's weighted sum over
-// an F16 value cache. The product is rounded before the add (no FMA).
-func AxpyF16(dst []float32, alpha float32, v []uint16) {
+// axpyF16Generic is the reference AxpyF16.
+func axpyF16Generic(dst []float32, alpha float32, v []uint16) {
 	v = v[:len(dst)]
 	for i, h := range v {
 		dst[i] += float32(alpha * F16ToF32(h))
 	}
 }
 
-// Axpy sets dst[i] += alpha * v[i] (ggml_vec_mad_f32, unfused).
-func Axpy(dst []float32, alpha float32, v []float32) {
+// axpyGeneric is the reference Axpy.
+func axpyGeneric(dst []float32, alpha float32, v []float32) {
 	v = v[:len(dst)]
 	for i, x := range v {
 		dst[i] += float32(alpha * x)
 	}
 }
 
-// F32ToF16Row converts src to half precision with F32ToF16; len(dst) must be
-// at least len(src).
-func F32ToF16Row(dst []uint16, src []float32) {
+// f32ToF16RowGeneric is the reference F32ToF16Row.
+func f32ToF16RowGeneric(dst []uint16, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
 		dst[i] = F32ToF16(v)
 	}
 }
 
-// F16ToF32Row widens src with F16ToF32; len(dst) must be at least len(src).
-func F16ToF32Row(dst []float32, src []uint16) {
+// f16ToF32RowGeneric is the reference F16ToF32Row.
+func f16ToF32RowGeneric(dst []float32, src []uint16) {
 	dst = dst[:len(src)]
 	for i, h := range src {
 		dst[i] = F16ToF32(h)
 	}
 }
 
-// Scale multiplies x by s in place (ggml_vec_scale_f32).
-func Scale(x []float32, s float32) {
+// scaleGeneric is the reference Scale.
+func scaleGeneric(x []float32, s float32) {
 	for i := range x {
 		x[i] *= s
 	}
 }
 
-// Add sets dst = a + b element-wise over len(dst); dst may alias a or b.
-func Add(dst, a, b []float32) {
+// addGeneric is the reference Add.
+func addGeneric(dst, a, b []float32) {
 	a = a[:len(dst)]
 	b = b[:len(dst)]
 	for i := range dst {

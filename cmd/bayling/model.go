@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/baylingd/baylingd/engine"
+	"github.com/baylingd/baylingd/internal/cpuinfo"
 	"github.com/baylingd/baylingd/translate"
 )
 
@@ -52,5 +52,6 @@ func loadModel(e *env, path string) (*engine.Model, error) {
 	return m, nil
 }
 
-// defaultThreads is the worker count when --threads is not given.
-func defaultThreads() int { return runtime.NumCPU() }
+// defaultThreads is the worker count when --threads is not given: the
+// performance cores (on an RK3588 the four A76 cores, not the A55s).
+func defaultThreads() int { return cpuinfo.PerformanceCores() }

@@ -55,7 +55,7 @@ type Model struct {
 
 // Engine is the [engine] section: how the scheduler is sized.
 type Engine struct {
-	Threads      int // 0: all CPUs
+	Threads      int // 0: the performance cores
 	ContextSize  int // KV positions for all sequences together; 0: the model's training context
 	MaxSequences int // sequences decoded together (continuous batching)
 	QueueLength  int // requests waiting for a slot before new ones get "busy"

@@ -3,14 +3,15 @@ package llama
 import (
 	"errors"
 	"fmt"
-	"runtime"
 
+	"github.com/baylingd/baylingd/internal/cpuinfo"
 	"github.com/baylingd/baylingd/kernels"
 )
 
 // Options size a Context.
 type Options struct {
-	// Threads is the number of worker threads (0: runtime.NumCPU()).
+	// Threads is the number of worker threads (0: one per physical
+	// performance core, cpuinfo.PerformanceCores).
 	Threads int
 	// ContextSize is the number of token positions the KV cache holds for
 	// all sequences together (0: the model's training context). One
@@ -21,6 +22,10 @@ type Options struct {
 	MaxBatch int
 	// MaxSeqs is the number of sequences that may exist at once (0: 16).
 	MaxSeqs int
+	// NoRepack, on the first context of a model, keeps its weights in the
+	// file mapping only instead of making packed copies of the Q4_0 and
+	// Q8_0 matrices (Model.PackedBytes of memory) for the faster kernels.
+	NoRepack bool
 }
 
 // Context holds the inference state over a model: the KV cache shared by
@@ -45,7 +50,7 @@ var ErrContextLength = errors.New("sequence exceeds the context length")
 // NewContext allocates the state for running m.
 func (m *Model) NewContext(o Options) (*Context, error) {
 	if o.Threads <= 0 {
-		o.Threads = runtime.NumCPU()
+		o.Threads = cpuinfo.PerformanceCores()
 	}
 	if o.ContextSize <= 0 {
 		o.ContextSize = m.NCtxTrain
@@ -56,6 +61,7 @@ func (m *Model) NewContext(o Options) (*Context, error) {
 	if o.MaxSeqs <= 0 {
 		o.MaxSeqs = 16
 	}
+	m.repack(o.NoRepack)
 	nPages := (o.ContextSize + pageSize - 1) / pageSize
 	c := &Context{
 		m:      m,
@@ -196,14 +202,17 @@ type scratch struct {
 	k, v       []float32   // [T][KVDim]
 	hb, hb2    []float32   // [T][NFF]
 	qa         [3][]byte   // quantized activations, one per vec-dot type in use
-	att        [][]float32 // per worker: attention scores [maxLen]
-	qh         [][]uint16  // per worker: one query head in F16
+	att        [][]float32 // per worker: attention scores [attnBlock][group][maxLen]
+	qf         [][]float32 // per worker: a unit's query heads, rounded to F16
+	kvRow      [][]float32 // per worker: four K or V head rows, widened
 	pos        []int32     // positions of the tokens in the current chunk
 	seq        []int32
 	outRows    []int32 // chunk rows that produce logits
+	runs       []attnRun
 	ropeCos    []float32
 	ropeSin    []float32
 	mm         matmulTask
+	prep       prepTask
 	at         attentionTask
 	rope       ropeTask
 }
@@ -216,8 +225,8 @@ func newScratch(m *Model, o Options) scratch {
 		x: make([]float32, T*m.NEmbd), xb: make([]float32, T*m.NEmbd), xb2: make([]float32, T*m.NEmbd),
 		q: make([]float32, T*m.NEmbd), k: make([]float32, T*kvd), v: make([]float32, T*kvd),
 		hb: make([]float32, T*m.NFF), hb2: make([]float32, T*m.NFF),
-		att: make([][]float32, o.Threads), qh: make([][]uint16, o.Threads),
-		pos: make([]int32, 0, T), seq: make([]int32, 0, T), outRows: make([]int32, 0, T),
+		att: make([][]float32, o.Threads), qf: make([][]float32, o.Threads), kvRow: make([][]float32, o.Threads),
+		pos: make([]int32, 0, T), seq: make([]int32, 0, T), outRows: make([]int32, 0, T), runs: make([]attnRun, 0, T),
 		ropeCos: make([]float32, T*m.RopeDims/2), ropeSin: make([]float32, T*m.RopeDims/2),
 	}
 	// Q8_K rows are the largest activation encoding (292 bytes per 256).
@@ -229,9 +238,12 @@ func newScratch(m *Model, o Options) scratch {
 		s.qa[i] = make([]byte, qaBytes)
 	}
 	ctxLen := min(m.NCtxTrain, ((o.ContextSize+pageSize-1)/pageSize)*pageSize)
+	group := m.NHead / m.NHeadKV
+	blk := min(attnBlock, T)
 	for w := range s.att {
-		s.att[w] = make([]float32, ctxLen)
-		s.qh[w] = make([]uint16, m.HeadDim)
+		s.att[w] = make([]float32, blk*group*ctxLen)
+		s.qf[w] = make([]float32, blk*group*m.HeadDim)
+		s.kvRow[w] = make([]float32, 4*m.HeadDim)
 	}
 	return s
 }

@@ -134,51 +134,56 @@ func (c *Context) forward(b Batch, start, end int) {
 		kernels.RopeCache(s.ropeCos[t*m.RopeDims/2:(t+1)*m.RopeDims/2], s.ropeSin[t*m.RopeDims/2:(t+1)*m.RopeDims/2], int(s.pos[t]), m.RopeDims, m.RopeBase, m.RopeScale)
 	}
 
+	c.planAttention(T)
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	// The residual add of each block is deferred into the next step that
+	// reads the residual stream (the norm of the next block), so that it
+	// runs in the same per-token pass: pendingAdd, when set, is added to x
+	// first.
+	var pendingAdd []float32
 	for l := range m.Layers {
 		L := &m.Layers[l]
-		for t := 0; t < T; t++ {
-			kernels.RMSNorm(s.xb[t*E:(t+1)*E], s.x[t*E:(t+1)*E], L.AttnNorm, m.RMSEps)
-		}
-		c.matmul(s.xb, T, E, mmOut{&L.Wq, s.q}, mmOut{&L.Wk, s.k}, mmOut{&L.Wv, s.v})
+		c.linear(prep{add: pendingAdd, norm: L.AttnNorm, in: s.xb}, T, E, mmOut{&L.Wq, s.q}, mmOut{&L.Wk, s.k}, mmOut{&L.Wv, s.v})
 
-		s.rope = ropeTask{c: c, T: T}
-		c.pool.parallel(&s.rope, T, 1)
+		// Rotate Q and K and store K and V in the cache as F16.
+		s.rope = ropeTask{c: c, layer: l}
+		c.pool.parallel(&s.rope, T, c.rowGrain(T, E+2*kvd))
 
-		// Store K and V in the cache as F16.
-		for t := 0; t < T; t++ {
-			sq := &c.seqs[s.seq[t]]
-			p := int(s.pos[t])
-			off := c.kv.row(sq.pages[p/pageSize], p%pageSize)
-			kernels.F32ToF16Row(c.kv.k[l][off:off+kvd], s.k[t*kvd:(t+1)*kvd])
-			kernels.F32ToF16Row(c.kv.v[l][off:off+kvd], s.v[t*kvd:(t+1)*kvd])
-		}
+		s.at = attentionTask{c: c, layer: l, scale: scale}
+		c.pool.parallel(&s.at, len(s.runs)*m.NHeadKV, 1)
 
-		s.at = attentionTask{c: c, layer: l, scale: float32(1 / math.Sqrt(float64(hd)))}
-		c.pool.parallel(&s.at, T*m.NHead, 1)
-
-		c.matmul(s.xb2, T, E, mmOut{&L.Wo, s.xb})
-		kernels.Add(s.x[:T*E], s.x[:T*E], s.xb[:T*E])
-
-		for t := 0; t < T; t++ {
-			kernels.RMSNorm(s.xb[t*E:(t+1)*E], s.x[t*E:(t+1)*E], L.FFNNorm, m.RMSEps)
-		}
-		c.matmul(s.xb, T, E, mmOut{&L.FFNGate, s.hb}, mmOut{&L.FFNUp, s.hb2})
-		kernels.SiLUMul(s.hb[:T*m.NFF], s.hb2[:T*m.NFF])
-		c.matmul(s.hb, T, m.NFF, mmOut{&L.FFNDown, s.xb})
-		kernels.Add(s.x[:T*E], s.x[:T*E], s.xb[:T*E])
+		c.linear(prep{in: s.xb2}, T, E, mmOut{&L.Wo, s.xb})
+		c.linear(prep{add: s.xb, norm: L.FFNNorm, in: s.xb}, T, E, mmOut{&L.FFNGate, s.hb}, mmOut{&L.FFNUp, s.hb2})
+		c.linear(prep{up: s.hb2, in: s.hb}, T, m.NFF, mmOut{&L.FFNDown, s.xb})
+		pendingAdd = s.xb
 	}
 
 	if len(s.outRows) == 0 {
 		return
 	}
-	// Final norm of the rows that need logits, gathered into xb.
+	// Final residual add and norm of the rows that need logits, gathered
+	// into xb (row i <= t, so no row is overwritten before it is read).
+	for _, t := range s.outRows {
+		kernels.Add(s.x[int(t)*E:int(t+1)*E], s.x[int(t)*E:int(t+1)*E], pendingAdd[int(t)*E:int(t+1)*E])
+	}
 	for i, t := range s.outRows {
 		kernels.RMSNorm(s.xb[i*E:(i+1)*E], s.x[int(t)*E:int(t+1)*E], m.OutputNorm, m.RMSEps)
 	}
 	nr := len(s.outRows)
 	out := c.logits[c.nOut*m.NVocab : (c.nOut+nr)*m.NVocab]
-	c.matmul(s.xb, nr, E, mmOut{&m.Output, out})
+	c.linear(prep{in: s.xb}, nr, E, mmOut{&m.Output, out})
 	c.nOut += nr
+}
+
+// rowGrain is the chunk of tokens a per-token parallel loop hands out:
+// a loop over less than about 16k elements in all runs on the caller
+// alone (the decode step: waking workers would cost more than the loop),
+// a longer one in chunks of a few tokens.
+func (c *Context) rowGrain(T, perToken int) int {
+	if T*perToken < 16<<10 {
+		return T
+	}
+	return max(1, T/(4*c.pool.n))
 }
 
 // mmOut pairs a weight with the buffer receiving its [T][Rows] products.
@@ -187,31 +192,44 @@ type mmOut struct {
 	out []float32
 }
 
-// matmul multiplies T activation rows of length n in x by up to three
-// weights that share that input (Q, K and V; gate and up) in one parallel
-// pass. Activations are quantized once per vec-dot type, as ggml does.
-func (c *Context) matmul(x []float32, T, n int, outs ...mmOut) {
+// prep is the per-token work before a matmul, done in one parallel pass
+// over the tokens: in = rmsnorm(x += add) * norm when norm is set (the
+// residual add first when add is set), in = silu(in) * up when up is set,
+// then in is quantized to each vec-dot type the weights need.
+type prep struct {
+	add  []float32 // [T][NEmbd] added into the residual stream x
+	norm []float32 // RMSNorm weight: in is the normalized residual
+	up   []float32 // [T][n]: in = silu(in) * up
+	in   []float32 // [T][n] the matmul input
+}
+
+// linear runs prep p over T rows of length n, then multiplies the rows by
+// up to three weights that share that input (Q, K and V; gate and up) in
+// one parallel pass. Activations are quantized once per vec-dot type, as
+// ggml does.
+func (c *Context) linear(p prep, T, n int, outs ...mmOut) {
 	s := &c.scratch
 	task := &s.mm
 	*task = matmulTask{n: n, nb: T}
+	pt := &s.prep
+	*pt = prepTask{c: c, p: p, n: n}
 	total := 0
-	var types [3]kernels.Type
 	for i, o := range outs {
 		vt := kernels.VecDotType(o.w.Type)
-		types[i] = vt
 		slot := -1
-		for j := 0; j < i; j++ {
-			if types[j] == vt {
+		for j := 0; j < pt.count; j++ {
+			if pt.types[j] == vt {
 				slot = j
 				break
 			}
 		}
 		rb, _ := vt.RowBytes(n)
 		if slot < 0 {
-			slot = i
-			for t := 0; t < T; t++ {
-				kernels.Quantize(vt, x[t*n:(t+1)*n], s.qa[i][t*rb:(t+1)*rb])
-			}
+			slot = pt.count
+			pt.types[slot] = vt
+			pt.qa[slot] = s.qa[slot]
+			pt.rb[slot] = rb
+			pt.count++
 		}
 		task.w[i] = o.w
 		task.a[i] = s.qa[slot][:T*rb]
@@ -219,9 +237,50 @@ func (c *Context) matmul(x []float32, T, n int, outs ...mmOut) {
 		task.first[i] = total
 		total += o.w.Rows
 	}
+	cost := n * (1 + pt.count)
+	if p.up != nil {
+		cost += 8 * n // the exp of SiLU
+	}
+	c.pool.parallel(pt, T, c.rowGrain(T, cost))
 	task.count = len(outs)
 	task.first[len(outs)] = total
-	c.pool.parallel(task, total, c.pool.chunk(total, 16))
+	// Chunks are whole groups of packed rows.
+	grain := (c.pool.chunk(total, 16) + kernels.PackRows - 1) / kernels.PackRows * kernels.PackRows
+	c.pool.parallel(task, total, grain)
+}
+
+// prepTask runs a prep over tokens.
+type prepTask struct {
+	c     *Context
+	p     prep
+	n     int
+	count int
+	types [3]kernels.Type
+	qa    [3][]byte
+	rb    [3]int
+}
+
+func (pt *prepTask) run(_, lo, hi int) {
+	m := pt.c.m
+	x := pt.c.scratch.x
+	E, n := m.NEmbd, pt.n
+	for t := lo; t < hi; t++ {
+		in := pt.p.in[t*n : (t+1)*n]
+		if pt.p.norm != nil {
+			xr := x[t*E : (t+1)*E]
+			if pt.p.add != nil {
+				kernels.Add(xr, xr, pt.p.add[t*E:(t+1)*E])
+			}
+			kernels.RMSNorm(in, xr, pt.p.norm, m.RMSEps)
+		}
+		if pt.p.up != nil {
+			kernels.SiLUMul(in, pt.p.up[t*n:(t+1)*n])
+		}
+		for i := 0; i < pt.count; i++ {
+			rb := pt.rb[i]
+			kernels.Quantize(pt.types[i], in, pt.qa[i][t*rb:(t+1)*rb])
+		}
+	}
 }
 
 // matmulTask computes rows of up to three weights; its units are the
@@ -242,20 +301,28 @@ func (t *matmulTask) run(_, lo, hi int) {
 			continue
 		}
 		w := t.w[i]
-		kernels.MatMul(w.Type, t.n, w.Data, r0-t.first[i], r1-t.first[i], t.a[i], t.nb, t.out[i], w.Rows)
+		lo, hi := r0-t.first[i], r1-t.first[i]
+		if w.packed != nil && lo%kernels.PackRows == 0 && (hi%kernels.PackRows == 0 || hi == w.Rows) {
+			kernels.MatMulPacked(w.packed, lo, hi, t.a[i], t.nb, t.out[i], w.Rows)
+			continue
+		}
+		kernels.MatMul(w.Type, t.n, w.Data, lo, hi, t.a[i], t.nb, t.out[i], w.Rows)
 	}
 }
 
-// ropeTask rotates the query and key heads of each token.
+// ropeTask rotates the query and key heads of each token and stores the
+// token's K and V in the cache as F16.
 type ropeTask struct {
-	c *Context
-	T int
+	c     *Context
+	layer int
 }
 
 func (r *ropeTask) run(_, lo, hi int) {
-	m := r.c.m
-	s := &r.c.scratch
-	hd, half := m.HeadDim, m.RopeDims/2
+	c := r.c
+	m := c.m
+	s := &c.scratch
+	hd, half, kvd := m.HeadDim, m.RopeDims/2, m.KVDim()
+	K, V := c.kv.k[r.layer], c.kv.v[r.layer]
 	for t := lo; t < hi; t++ {
 		cos, sin := s.ropeCos[t*half:(t+1)*half], s.ropeSin[t*half:(t+1)*half]
 		for h := 0; h < m.NHead; h++ {
@@ -264,12 +331,55 @@ func (r *ropeTask) run(_, lo, hi int) {
 		for h := 0; h < m.NHeadKV; h++ {
 			kernels.RopeNorm(s.k[(t*m.NHeadKV+h)*hd:(t*m.NHeadKV+h)*hd+m.RopeDims], cos, sin)
 		}
+		sq := &c.seqs[s.seq[t]]
+		p := int(s.pos[t])
+		off := c.kv.row(sq.pages[p/pageSize], p%pageSize)
+		kernels.F32ToF16Row(K[off:off+kvd], s.k[t*kvd:(t+1)*kvd])
+		kernels.F32ToF16Row(V[off:off+kvd], s.v[t*kvd:(t+1)*kvd])
 	}
 }
 
-// attentionTask computes one (token, head) pair per unit: causal attention
-// of the query head over its sequence's cached keys and values, with
-// grouped-query heads sharing a KV head.
+// attnBlock is the most tokens of one sequence an attention unit takes:
+// in prefill, each cached K and V row is widened once per block of tokens
+// and dotted with all their query heads while it is in L1.
+const attnBlock = 16
+
+// attnRun is a run of consecutive tokens of one sequence at consecutive
+// positions, at most attnBlock long.
+type attnRun struct{ t0, t1 int32 }
+
+// planAttention splits the T tokens of the chunk into attention runs:
+// consecutive tokens of one sequence at consecutive positions (a prompt),
+// at most attnBlock each; a decode step of several sequences is one run
+// per token.
+func (c *Context) planAttention(T int) {
+	s := &c.scratch
+	s.runs = s.runs[:0]
+	for t := 0; t < T; t++ {
+		if n := len(s.runs); n > 0 {
+			r := &s.runs[n-1]
+			if int(r.t1) == t && s.seq[t] == s.seq[t-1] && s.pos[t] == s.pos[t-1]+1 && r.t1-r.t0 < attnBlock {
+				r.t1++
+				continue
+			}
+		}
+		s.runs = append(s.runs, attnRun{int32(t), int32(t + 1)})
+	}
+}
+
+// attentionTask computes one (run of tokens, KV head) pair per unit:
+// causal attention over the sequence's cached keys and values for each
+// token of the run and each of the query heads that share the KV head
+// (grouped-query attention). Each cached K and V row is widened from F16
+// once per unit and used by every (token, query head) of it, instead of
+// once per token and query head.
+//
+// The numbers are those of ggml's F16 path, bit for bit: the query is
+// rounded to F16 (the vec-dot type of an F16 cache) and widened back,
+// which is exact, as is widening the cache rows, so DotF32 of widened rows
+// sums the same float32 products in the same order as DotF16 would, and
+// Axpy over a widened V row is AxpyF16; the V rows are added in position
+// order into each output as before (TestAttentionExact).
 type attentionTask struct {
 	c     *Context
 	layer int
@@ -283,32 +393,160 @@ func (a *attentionTask) run(w, lo, hi int) {
 	hd := m.HeadDim
 	group := m.NHead / m.NHeadKV
 	K, V := c.kv.k[a.layer], c.kv.v[a.layer]
-	qh := s.qh[w]
+	qf, rows := s.qf[w], s.kvRow[w]
+	r0, r1, r2, r3 := rows[:hd], rows[hd:2*hd], rows[2*hd:3*hd], rows[3*hd:4*hd]
 	for u := lo; u < hi; u++ {
-		t, h := u/m.NHead, u%m.NHead
-		g := h / group
-		sq := &c.seqs[s.seq[t]]
-		npos := int(s.pos[t]) + 1
-		// Like llama.cpp, the query is rounded to F16 for the dot with the
-		// F16 keys.
-		kernels.F32ToF16Row(qh, s.q[(t*m.NHead+h)*hd:(t*m.NHead+h+1)*hd])
-		att := s.att[w][:npos]
-		for j := 0; j < npos; j++ {
+		run, g := s.runs[u/m.NHeadKV], u%m.NHeadKV
+		t0, nt := int(run.t0), int(run.t1-run.t0)
+		sq := &c.seqs[s.seq[t0]]
+		span := int(s.pos[t0+nt-1]) + 1 // positions the last token sees
+		// Queries: row (ti*group + i) of qf is query head g*group+i of
+		// token t0+ti; scores of that pair are att[row*span : ...+npos].
+		for ti := 0; ti < nt; ti++ {
+			h0 := (t0+ti)*m.NHead + g*group
+			for i := 0; i < group; i++ {
+				q := s.q[(h0+i)*hd : (h0+i+1)*hd]
+				d := qf[(ti*group+i)*hd : (ti*group+i+1)*hd]
+				for k, v := range q {
+					d[k] = kernels.F16ToF32(kernels.F32ToF16(v))
+				}
+			}
+		}
+		att := s.att[w][:nt*group*span]
+		widen := func(src []uint16, j int, dst []float32) {
 			off := c.kv.row(sq.pages[j/pageSize], j%pageSize) + g*hd
-			att[j] = kernels.DotF16(K[off:off+hd], qh) * a.scale
+			kernels.F16ToF32Row(dst, src[off:off+hd])
 		}
-		kernels.Softmax(att)
-		// llama.cpp multiplies V by the probabilities as F16 (the vec-dot
-		// type of its F16 cache); rounding them the same way brings the
-		// logits from ~1e-3 relative error to ~1e-7 on the goldens.
-		for j := range att {
-			att[j] = kernels.F16ToF32(kernels.F32ToF16(att[j]))
+
+		// Scores, four positions at a time.
+		j := 0
+		for ; j+4 <= span; j += 4 {
+			widen(K, j, r0)
+			widen(K, j+1, r1)
+			widen(K, j+2, r2)
+			widen(K, j+3, r3)
+			for ti := 0; ti < nt; ti++ {
+				npos := int(s.pos[t0+ti]) + 1
+				if npos <= j {
+					continue
+				}
+				for i := 0; i < group; i++ {
+					row := ti*group + i
+					q := qf[row*hd : (row+1)*hd]
+					p := att[row*span+j : row*span+j+4]
+					if npos >= j+4 {
+						d0, d1, d2, d3 := dot4(r0, r1, r2, r3, q)
+						p[0], p[1], p[2], p[3] = d0*a.scale, d1*a.scale, d2*a.scale, d3*a.scale
+						continue
+					}
+					for jj := j; jj < npos; jj++ {
+						p[jj-j] = kernels.DotF32(rows[(jj-j)*hd:(jj-j+1)*hd], q) * a.scale
+					}
+				}
+			}
 		}
-		out := s.xb2[(t*m.NHead+h)*hd : (t*m.NHead+h+1)*hd]
-		clear(out)
-		for j := 0; j < npos; j++ {
-			off := c.kv.row(sq.pages[j/pageSize], j%pageSize) + g*hd
-			kernels.AxpyF16(out, att[j], V[off:off+hd])
+		for ; j < span; j++ {
+			widen(K, j, r0)
+			for ti := 0; ti < nt; ti++ {
+				if int(s.pos[t0+ti]) < j {
+					continue
+				}
+				for i := 0; i < group; i++ {
+					row := ti*group + i
+					att[row*span+j] = kernels.DotF32(r0, qf[row*hd:(row+1)*hd]) * a.scale
+				}
+			}
 		}
+
+		for ti := 0; ti < nt; ti++ {
+			npos := int(s.pos[t0+ti]) + 1
+			h0 := (t0+ti)*m.NHead + g*group
+			for i := 0; i < group; i++ {
+				row := ti*group + i
+				p := att[row*span : row*span+npos]
+				kernels.Softmax(p)
+				// llama.cpp multiplies V by the probabilities as F16 (the
+				// vec-dot type of its F16 cache); rounding them the same
+				// way brings the logits from ~1e-3 relative error to ~1e-7
+				// on the goldens.
+				for k := range p {
+					p[k] = kernels.F16ToF32(kernels.F32ToF16(p[k]))
+				}
+				clear(s.xb2[(h0+i)*hd : (h0+i+1)*hd])
+			}
+		}
+
+		// Weighted sum of V, four positions at a time, in position order.
+		j = 0
+		for ; j+4 <= span; j += 4 {
+			widen(V, j, r0)
+			widen(V, j+1, r1)
+			widen(V, j+2, r2)
+			widen(V, j+3, r3)
+			for ti := 0; ti < nt; ti++ {
+				npos := int(s.pos[t0+ti]) + 1
+				if npos <= j {
+					continue
+				}
+				h0 := (t0+ti)*m.NHead + g*group
+				for i := 0; i < group; i++ {
+					row := ti*group + i
+					out := s.xb2[(h0+i)*hd : (h0+i+1)*hd]
+					p := att[row*span+j : row*span+j+4]
+					if npos >= j+4 {
+						axpy4(out, p[0], p[1], p[2], p[3], r0, r1, r2, r3)
+						continue
+					}
+					for jj := j; jj < npos; jj++ {
+						kernels.Axpy(out, p[jj-j], rows[(jj-j)*hd:(jj-j+1)*hd])
+					}
+				}
+			}
+		}
+		for ; j < span; j++ {
+			widen(V, j, r0)
+			for ti := 0; ti < nt; ti++ {
+				if int(s.pos[t0+ti]) < j {
+					continue
+				}
+				h0 := (t0+ti)*m.NHead + g*group
+				for i := 0; i < group; i++ {
+					row := ti*group + i
+					kernels.Axpy(s.xb2[(h0+i)*hd:(h0+i+1)*hd], att[row*span+j], r0)
+				}
+			}
+		}
+	}
+}
+
+// dot4 returns the dot products of q with four rows, each bit for bit
+// kernels.DotF32 (float32 products summed in float64 in order): the four
+// sums are independent chains, so they run four wide on any core instead
+// of waiting on one add at a time.
+func dot4(k0, k1, k2, k3, q []float32) (float32, float32, float32, float32) {
+	n := len(q)
+	k0, k1, k2, k3 = k0[:n], k1[:n], k2[:n], k3[:n]
+	var s0, s1, s2, s3 float64
+	for i, v := range q {
+		s0 += float64(float32(k0[i] * v))
+		s1 += float64(float32(k1[i] * v))
+		s2 += float64(float32(k2[i] * v))
+		s3 += float64(float32(k3[i] * v))
+	}
+	return float32(s0), float32(s1), float32(s2), float32(s3)
+}
+
+// axpy4 adds p0*v0 + p1*v1 + p2*v2 + p3*v3 into out, each product rounded
+// and added in that order per element: bit for bit four kernels.Axpy
+// calls, with out loaded and stored once.
+func axpy4(out []float32, p0, p1, p2, p3 float32, v0, v1, v2, v3 []float32) {
+	n := len(out)
+	v0, v1, v2, v3 = v0[:n], v1[:n], v2[:n], v3[:n]
+	for i, o := range out {
+		o += float32(p0 * v0[i])
+		o += float32(p1 * v1[i])
+		o += float32(p2 * v2[i])
+		o += float32(p3 * v3[i])
+		out[i] = o
 	}
 }

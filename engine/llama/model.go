@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"sync"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/baylingd/baylingd/engine/gguf"
 	"github.com/baylingd/baylingd/kernels"
@@ -40,6 +44,7 @@ type Weight struct {
 	RowBytes int
 	Data     []byte
 	dot      kernels.DotFunc
+	packed   *kernels.Packed // the rows re-laid out for MatMulPacked, if repacked
 }
 
 // Layer holds one transformer block's weights.
@@ -58,6 +63,10 @@ type Model struct {
 	OutputNorm []float32
 	Output     Weight // token_embd when the model ties its embeddings
 	Layers     []Layer
+	// PackedBytes is the memory taken by the packed copies of the weights
+	// (see Options.NoRepack), once a context exists.
+	PackedBytes int64
+	repackOnce  sync.Once
 }
 
 // ErrUnsupported is wrapped by errors about models this engine cannot run
@@ -76,6 +85,67 @@ func Open(path string) (*Model, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
+}
+
+// repack makes packed copies (kernels.Repack) of the matrices whose type
+// has a fast packed kernel on this CPU (kernels.RepackInfo: Q4_0 and Q4_K
+// with AVX2), once per model, from the first
+// NewContext on: every context created later sees them, and none can run
+// before (Once orders the copy before any context's use).
+//
+// A packed matrix interleaves PackRows rows so that one activation load
+// feeds all of them; decoding a TinyLlama-shaped Q4_0 model measured 3x
+// faster with it on the AVX2 kernels. The copy is anonymous memory as large
+// as the matrices; their pages in the file mapping are then released
+// (madvise DONTNEED: they stay in the page cache, reclaimable, but leave
+// this process), so resident memory stays about the model's size.
+// BAYLING_REPACK=0 (or Options.NoRepack on the first context) keeps the
+// weights in the mapping only. Packed Q4_0 gives the same bits as the row
+// dots; packed Q4_K sums each block in another order than ggml's AVX2 dot
+// (RepackInfo.SameBits is false): 4.8e-5 instead of 2.1e-14 NMSE on the
+// tiny-llama2-q4_k_m golden, both far inside the 1e-4 budget, for 2x the
+// prompt speed.
+func (m *Model) repack(skip bool) {
+	m.repackOnce.Do(func() {
+		if skip || os.Getenv("BAYLING_REPACK") == "0" {
+			return
+		}
+		do := func(w *Weight) {
+			if w.Rows%kernels.PackRows != 0 || !kernels.RepackInfo(w.Type).Fast {
+				return
+			}
+			src := w.Data[:w.Rows*w.RowBytes]
+			if p, ok := kernels.Repack(w.Type, w.Rows, w.Cols, src); ok {
+				w.packed = p
+				m.PackedBytes += int64(p.Bytes())
+				if w != &m.Output || m.Output.Name != m.TokEmbd.Name {
+					releasePages(src)
+				}
+			}
+		}
+		for i := range m.Layers {
+			l := &m.Layers[i]
+			for _, w := range []*Weight{&l.Wq, &l.Wk, &l.Wv, &l.Wo, &l.FFNGate, &l.FFNUp, &l.FFNDown} {
+				do(w)
+			}
+		}
+		do(&m.Output)
+	})
+}
+
+// releasePages drops this process's mapping of the file pages under b
+// (madvise DONTNEED on a read-only file mapping: the page cache keeps
+// them; a later read faults them back in). The range is shrunk to whole
+// pages inside b, so neighbouring tensors keep theirs.
+func releasePages(b []byte) {
+	page := uintptr(os.Getpagesize())
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	lo := (start + page - 1) &^ (page - 1)
+	hi := (start + uintptr(len(b))) &^ (page - 1)
+	if hi <= lo {
+		return
+	}
+	_ = unix.Madvise(b[lo-start:hi-start], unix.MADV_DONTNEED) // advisory
 }
 
 // Close unmaps the model file.

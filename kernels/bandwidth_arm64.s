@@ -1,0 +1,46 @@
+//go:build !purego && !noasm
+
+#include "textflag.h"
+
+// func readSumNEONAsm(p *byte, n int) uint64
+//
+// Adds n bytes (n a positive multiple of 128) as uint64 lanes with 64-byte
+// LD1 loads into eight 2D accumulators: the read kernel Bandwidth times.
+TEXT ·readSumNEONAsm(SB), NOSPLIT, $0-24
+	MOVD	p+0(FP), R0
+	MOVD	n+8(FP), R1
+	VEOR	V16.B16, V16.B16, V16.B16
+	VEOR	V17.B16, V17.B16, V17.B16
+	VEOR	V18.B16, V18.B16, V18.B16
+	VEOR	V19.B16, V19.B16, V19.B16
+	VEOR	V20.B16, V20.B16, V20.B16
+	VEOR	V21.B16, V21.B16, V21.B16
+	VEOR	V22.B16, V22.B16, V22.B16
+	VEOR	V23.B16, V23.B16, V23.B16
+
+rs_loop:
+	VLD1.P	64(R0), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1.P	64(R0), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VADD	V0.D2, V16.D2, V16.D2
+	VADD	V1.D2, V17.D2, V17.D2
+	VADD	V2.D2, V18.D2, V18.D2
+	VADD	V3.D2, V19.D2, V19.D2
+	VADD	V4.D2, V20.D2, V20.D2
+	VADD	V5.D2, V21.D2, V21.D2
+	VADD	V6.D2, V22.D2, V22.D2
+	VADD	V7.D2, V23.D2, V23.D2
+	SUBS	$128, R1, R1
+	BNE	rs_loop
+
+	VADD	V17.D2, V16.D2, V16.D2
+	VADD	V19.D2, V18.D2, V18.D2
+	VADD	V21.D2, V20.D2, V20.D2
+	VADD	V23.D2, V22.D2, V22.D2
+	VADD	V18.D2, V16.D2, V16.D2
+	VADD	V22.D2, V20.D2, V20.D2
+	VADD	V20.D2, V16.D2, V16.D2
+	VMOV	V16.D[0], R2
+	VMOV	V16.D[1], R3
+	ADD	R3, R2, R2
+	MOVD	R2, ret+16(FP)
+	RET
