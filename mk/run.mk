@@ -11,23 +11,28 @@
 GO ?= go
 RUN_DIR ?= run
 # The demo model: the tiny fixture, a real Llama-2 architecture and
-# tokenizer with random weights. Point RUN_DEMO elsewhere (and add its
-# recipe to RUN_DEMO_DEPS) to synthesize one when the fixture is absent.
+# tokenizer with random weights. Without the shared fixtures, make run
+# synthesizes a model of the same shape with the project's own tool
+# (bayling synth: random weights, and a generated vocabulary when no
+# vocabulary fixture is found) into $(RUN_DIR)/demo.gguf.
 RUN_DEMO ?= ../shared/fixtures/tiny-llama2-q4_0.gguf
-RUN_DEMO_DEPS ?=
+RUN_SYNTH := $(RUN_DIR)/demo.gguf
 MODEL ?=
 
 .PHONY: run
-run: $(RUN_DEMO_DEPS)
+run:
 	@mkdir -p bin $(RUN_DIR)
 	$(GO) build -o bin/baylingd ./cmd/baylingd
 	$(GO) build -o bin/bayling ./cmd/bayling
 	@model='$(MODEL)'; demo=no; \
 	if [ -z "$$model" ]; then \
-	  if [ ! -f '$(RUN_DEMO)' ]; then \
-	    echo "make run: no demo model at $(RUN_DEMO); run it with MODEL=path/to/bayling-2.gguf" >&2; exit 1; \
+	  if [ -f '$(RUN_DEMO)' ]; then model='$(RUN_DEMO)'; \
+	  else \
+	    echo "make run: no fixture model at $(RUN_DEMO); synthesizing a random-weight demo model"; \
+	    [ -f '$(RUN_SYNTH)' ] || bin/bayling synth --shape tiny --type q4_0 '$(RUN_SYNTH)' || exit 1; \
+	    model='$(RUN_SYNTH)'; \
 	  fi; \
-	  model='$(RUN_DEMO)'; demo=yes; \
+	  demo=yes; \
 	fi; \
 	if [ ! -f "$$model" ]; then echo "make run: $$model: no such file" >&2; exit 1; fi; \
 	model=$$(realpath "$$model"); \

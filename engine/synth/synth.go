@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
+
 	"strings"
 
 	"github.com/baylingd/baylingd/engine/gguf"
 	"github.com/baylingd/baylingd/engine/quantize"
+	"github.com/baylingd/baylingd/internal/fixturedir"
 	"github.com/baylingd/baylingd/kernels"
 )
 
@@ -33,6 +34,11 @@ type Shape struct {
 
 // Shapes are the real model shapes bayling synth knows.
 var Shapes = []Shape{
+	// tiny is the shape of the shared fixtures' tiny models: a demo and
+	// test model that synthesizes in a second (make run uses it when the
+	// fixtures are absent).
+	{Name: "tiny", Title: "tiny Llama-2", NVocab: 32000, NEmbd: 256, NLayer: 2, NHead: 8, NHeadKV: 8, NFF: 768,
+		NCtx: 2048, RopeBase: 10000, RMSEps: 1e-5, Tokenizer: "llama", VocabFile: "vocab-llama2-spm.gguf"},
 	{Name: "tinyllama-1.1b", Title: "TinyLlama-1.1B", NVocab: 32000, NEmbd: 2048, NLayer: 22, NHead: 32, NHeadKV: 4, NFF: 5632,
 		NCtx: 2048, RopeBase: 10000, RMSEps: 1e-5, Tokenizer: "llama", VocabFile: "vocab-llama2-spm.gguf"},
 	{Name: "bayling-2-7b", Title: "BayLing-2-7B", NVocab: 32000, NEmbd: 4096, NLayer: 32, NHead: 32, NHeadKV: 32, NFF: 11008,
@@ -103,27 +109,7 @@ const GeneratedVocab = "generated"
 // $BAYLING_FIXTURES, then in shared/fixtures or ../shared/fixtures of the
 // working directory and each directory above it. It returns "" when the
 // file is not found.
-func FindFixture(name string) string {
-	var dirs []string
-	if d := os.Getenv("BAYLING_FIXTURES"); d != "" {
-		dirs = append(dirs, d)
-	}
-	if wd, err := os.Getwd(); err == nil {
-		for d := wd; ; d = filepath.Dir(d) {
-			dirs = append(dirs, filepath.Join(d, "shared", "fixtures"), filepath.Join(d, "..", "shared", "fixtures"))
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			return p
-		}
-	}
-	return ""
-}
+func FindFixture(name string) string { return fixturedir.Find(name) }
 
 // tensorSpec is one tensor of the model.
 type tensorSpec struct {
