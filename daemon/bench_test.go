@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -10,9 +11,16 @@ import (
 	"github.com/baylingd/baylingd/daemon/client"
 )
 
-// benchConfig sizes the daemon for 8 concurrent requests of 64 tokens.
+// benchDaemon sizes the daemon for 8 concurrent requests of 64 tokens, on
+// the fixture model or on $BAYLING_BENCH_MODEL (e.g. a synthetic
+// TinyLlama-1.1B from make bench, where decoding is bound by memory
+// bandwidth as on a board, rather than by arithmetic as on the tiny
+// fixture).
 func benchDaemon(b *testing.B, opts options) *testDaemon {
 	cfg := testConfig(b)
+	if m := os.Getenv("BAYLING_BENCH_MODEL"); m != "" {
+		cfg.Model.Path = m
+	}
 	cfg.Engine.MaxSequences = 8
 	cfg.Engine.ContextSize = 4096
 	cfg.Limits.MaxOutputTokens = 64
