@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/baylingd/baylingd/accel"
-	"github.com/baylingd/baylingd/accel/internal/acceltest"
+	"github.com/baylingd/baylingd/internal/acceltest"
 	"github.com/baylingd/baylingd/kernels"
 )
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/baylingd/baylingd/accel"
-	"github.com/baylingd/baylingd/accel/internal/acceltest"
+	"github.com/baylingd/baylingd/internal/acceltest"
 	"github.com/baylingd/baylingd/kernels"
 )
 

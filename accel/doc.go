@@ -58,7 +58,11 @@
 // Measure also compares the results, so a backend whose driver computes
 // wrong answers fails with ErrWrongResult instead of being used. Upload
 // only the matrices whose batches may be offloaded; on the NPU each one
-// costs rows x cols bytes of int8 plus padding.
+// costs rows x cols bytes of int8 plus padding. engine.ChooseAccel does
+// this at daemon start-up (on layer 0's attn_q and ffn_up), keeping one
+// backend, the fastest at the largest batch, so that the weights are
+// uploaded once; llama.Options.Accel then sends it every pass of at least
+// the crossover's size.
 //
 // Semantics: MatMul computes out[b*rows + r] = sum_c W[r][c] x[b*cols + c]
 // (kernels.MatMul's layout with outStride = rows), F32 in, F32 out, from

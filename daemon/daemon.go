@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
 
+	"github.com/baylingd/baylingd/accel"
 	"github.com/baylingd/baylingd/daemon/config"
 	"github.com/baylingd/baylingd/daemon/mqtt"
 	"github.com/baylingd/baylingd/engine"
@@ -34,6 +36,7 @@ type daemon struct {
 	opts        options
 	svc         *service
 	metrics     *daemonMetrics
+	accel       *engine.AccelChoice // set by load; closed after the runner
 	started     time.Time
 	loadPercent atomic.Int32
 	handlers    sync.WaitGroup // HTTP handlers running
@@ -94,6 +97,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts options
 		return err // nil: stopped while loading
 	}
 	defer func() {
+		// Every path here has stopped the runner, whose context freed the
+		// uploaded weights: the backend has no user left.
+		if err := d.accel.Close(); err != nil {
+			log.Warn("closing the accelerator", "err", err)
+		}
 		// Unmap only when no handler can touch the model any more.
 		done := make(chan struct{})
 		go func() { d.handlers.Wait(); close(done) }()
@@ -129,7 +137,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts options
 	d.svc.setState(stateReady)
 	d.notify(sd.SdNotifyReady + "\nSTATUS=" + d.status())
 	log.Info("ready", "model", d.modelID(), "family", d.svc.family, "threads", runner.Options().Threads,
-		"max_sequences", cfg.Engine.MaxSequences, "prefix_tokens", runner.PrefixTokens(), "startup", time.Since(d.started).Round(time.Millisecond))
+		"max_sequences", cfg.Engine.MaxSequences, "prefix_tokens", runner.PrefixTokens(), "accel", d.accel.Name(),
+		"startup", time.Since(d.started).Round(time.Millisecond))
 
 	if opts.ready != nil {
 		opts.ready(d)
@@ -238,27 +247,44 @@ func (d *daemon) load(ctx context.Context) (*engine.Model, *engine.Runner, error
 	}
 	m := r.m
 	d.log.Info("model loaded", "path", cfg.Model.Path, "bytes", m.Bytes, "warm", cfg.Model.Warm, "took", time.Since(start).Round(time.Millisecond))
-	if cfg.Model.Accel != "auto" && cfg.Model.Accel != "cpu" {
-		d.log.Warn("accelerator offload is not wired into the engine yet; running on the CPU", "accel", cfg.Model.Accel)
-	}
 	fam, err := translate.FamilyOf(m)
 	if err != nil {
 		m.Close()
 		return nil, nil, cfg.Errorf("model.path", "%v", err)
 	}
+	// model.accel: "auto" measures each available GPU/NPU on this model's
+	// matrices against the CPU kernels and keeps the CPU unless one wins;
+	// a demanded backend that is missing stops the start here.
+	d.notify("STATUS=choosing the accelerator (model.accel = " + cfg.Model.Accel + ")")
+	d.notify(fmt.Sprintf("EXTEND_TIMEOUT_USEC=%d", extendBy.Microseconds()))
+	ch, err := engine.ChooseAccel(m, engine.AccelOptions{
+		Mode: cfg.Model.Accel, Threads: cfg.Engine.Threads, MaxBatch: cfg.Engine.MaxBatch,
+		MaxDecode: cfg.Engine.MaxSequences, Log: d.log,
+	})
+	if err != nil {
+		m.Close()
+		if errors.Is(err, accel.ErrUnavailable) {
+			return nil, nil, cfg.Errorf("model.accel", "%v; accel = \"auto\" uses it only where present", err)
+		}
+		return nil, nil, cfg.Errorf("model.accel", "%v", err)
+	}
+	d.accel = ch
 	d.notify("STATUS=starting the engine")
 	runner, err := engine.NewRunner(m, engine.RunnerOptions{
 		Threads: cfg.Engine.Threads, ContextSize: cfg.Engine.ContextSize, MaxBatch: cfg.Engine.MaxBatch,
 		MaxActive: cfg.Engine.MaxSequences, MaxQueue: cfg.Engine.QueueLength,
 		PrefillChunk: cfg.Engine.PrefillChunk, StuckAfter: cfg.Watchdog.StuckAfter,
+		Offload: ch.Offload(),
 	})
 	if err != nil {
+		ch.Close()
 		m.Close()
 		return nil, nil, fmt.Errorf("engine: %w", err)
 	}
 	if !d.opts.noPrefixCache {
 		if err := runner.CachePrefix(ctx, translate.Segments(fam.FixedPrefix())); err != nil && ctx.Err() == nil {
 			runner.Close()
+			ch.Close()
 			m.Close()
 			return nil, nil, fmt.Errorf("caching the template prefix: %w", err)
 		}
@@ -272,9 +298,11 @@ func (d *daemon) load(ctx context.Context) (*engine.Model, *engine.Runner, error
 	d.svc.model, d.svc.family, d.svc.runner = m, fam, runner
 	d.metrics.runner.Store(runner)
 	d.metrics.modelLoaded(d.svc, kvBytes, pages*llama.PageSize)
+	d.metrics.accelChosen(ch, runner)
 	d.loadPercent.Store(100)
 	if ctx.Err() != nil {
 		runner.Close()
+		ch.Close()
 		m.Close()
 		d.notify(sd.SdNotifyStopping)
 		return nil, nil, nil
@@ -297,7 +325,14 @@ func (d *daemon) housekeeping(ctx context.Context, r *engine.Runner) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	last := ""
+	accelFailed := false
 	for i := 0; ; i++ {
+		if !accelFailed {
+			if err := r.OffloadStats().Err; err != nil {
+				accelFailed = true
+				d.log.Error("the accelerator failed; prompts run on the CPU from now on (restart to retry it)", "err", err)
+			}
+		}
 		st := r.Stats()
 		d.metrics.rate.add(time.Now(), st.Tokens)
 		if i%5 == 4 {

@@ -34,6 +34,23 @@
 //
 // Errors are {"error": {"code", "message"}} with the status of apierr.Status.
 //
+// # Accelerators
+//
+// model.accel chooses, before the runner starts, where the layer matmuls of
+// prompt chunks run (engine.ChooseAccel): "auto" measures every GPU/NPU
+// found on the model's own matrices and keeps the CPU unless one is faster
+// (a missing driver is an info line, not an error); "vulkan" or "rknpu"
+// must open, or Run fails with a model.accel error (baylingd exits 1),
+// and then takes every pass longer than engine.max_sequences tokens;
+// "cpu" loads no driver. The decision and the figures are logged and
+// exported: baylingd_accel_info{mode,backend,min_batch},
+// baylingd_accel_measured_tokens_per_second{backend,weight,batch,side},
+// baylingd_accel_measured_min_batch, and, while a backend is in use,
+// baylingd_accel_matmuls_total, baylingd_accel_rows_total and
+// baylingd_accel_failed. A device error does not fail requests: the engine
+// finishes that pass on the CPU and stops offloading, and the daemon logs
+// it once.
+//
 // # systemd
 //
 // Run follows Type=notify: STATUS= with loading progress and

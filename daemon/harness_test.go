@@ -29,6 +29,7 @@ type testDaemon struct {
 	d      *daemon
 	c      *client.Client
 	http   *http.Client // raw HTTP over the socket, for wire-format checks
+	logs   *logWriter   // the daemon's log
 	stop   func() error // SIGTERM: cancel and wait for Run
 	runErr chan error
 }
@@ -46,17 +47,22 @@ func testConfig(t testing.TB) *config.Config {
 	cfg.Socket.Path = filepath.Join(dir, "baylingd.sock")
 	cfg.Socket.Group = ""
 	cfg.Engine.Threads = 2
+	// The default, "auto", measures this machine's GPU/NPU at every start
+	// (lavapipe here); the tests of that are in accel_test.go.
+	cfg.Model.Accel = "cpu"
 	cfg.Engine.ContextSize = 2048
 	cfg.Limits.MaxOutputTokens = 24
 	cfg.Daemon.DrainTimeout = 10 * time.Second
 	return cfg
 }
 
-// logWriter sends the daemon's log to the test's, until the test ends.
+// logWriter sends the daemon's log to the test's, until the test ends,
+// and keeps it for tests that check what was logged.
 type logWriter struct {
 	mu   sync.Mutex
 	t    testing.TB
 	done bool
+	all  strings.Builder
 }
 
 func (w *logWriter) Write(b []byte) (int, error) {
@@ -65,24 +71,37 @@ func (w *logWriter) Write(b []byte) (int, error) {
 	if !w.done {
 		w.t.Log(strings.TrimRight(string(b), "\n"))
 	}
+	w.all.Write(b)
 	return len(b), nil
 }
 
+// String is everything logged so far.
+func (w *logWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.all.String()
+}
+
 func testLogger(t testing.TB) *slog.Logger {
+	log, _ := newTestLogger(t)
+	return log
+}
+
+func newTestLogger(t testing.TB) (*slog.Logger, *logWriter) {
 	w := &logWriter{t: t}
 	t.Cleanup(func() { w.mu.Lock(); w.done = true; w.mu.Unlock() })
 	if _, bench := t.(*testing.B); bench {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
+		return slog.New(slog.NewTextHandler(io.Discard, nil)), w
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})), w
 }
 
 // startDaemon runs a daemon and waits until it serves.
 func startDaemon(t testing.TB, cfg *config.Config, opts options) *testDaemon {
 	t.Helper()
-	log := testLogger(t)
+	log, logs := newTestLogger(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	td := &testDaemon{t: t, cfg: cfg, runErr: make(chan error, 1)}
+	td := &testDaemon{t: t, cfg: cfg, logs: logs, runErr: make(chan error, 1)}
 	ready := make(chan *daemon, 1)
 	userReady := opts.ready
 	opts.ready = func(d *daemon) {

@@ -3,6 +3,7 @@ package daemon
 import (
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,51 @@ func (m *daemonMetrics) modelLoaded(s *service, kvBytes int64, contextSize int) 
 	r.NewGaugeFunc("baylingd_model_bytes", "Size of the model file (memory-mapped).", func() float64 { return float64(s.model.Bytes) })
 	r.NewGaugeFunc("baylingd_kv_cache_bytes", "Memory of the KV cache.", func() float64 { return float64(kvBytes) })
 	r.NewGaugeFunc("baylingd_context_positions", "KV cache positions shared by all sequences.", func() float64 { return float64(contextSize) })
+}
+
+// accelChosen registers the series that describe the accelerator
+// decision (model.accel): what was chosen, from which batch size, what
+// start-up measured for each backend, and what the runner has offloaded
+// since.
+func (m *daemonMetrics) accelChosen(ch *engine.AccelChoice, rn *engine.Runner) {
+	r := &m.reg
+	r.NewInfo("baylingd_accel_info", "The accelerator decision: mode (model.accel), the backend taking prompt matmuls (\"cpu\": none) and the smallest forward pass it takes (0: none).", map[string]string{
+		"mode": ch.Mode, "backend": ch.Name(), "min_batch": strconv.Itoa(ch.MinBatch),
+	})
+	if len(ch.Measured) > 0 {
+		g := r.NewGaugeVec("baylingd_accel_measured_tokens_per_second",
+			"Start-up measurement of one weight matrix of the model: activation rows per second through it, on the backend (side=\"backend\") and on the engine's CPU kernels (side=\"cpu\"), by batch size.",
+			"backend", "weight", "batch", "side")
+		for _, me := range ch.Measured {
+			for _, rep := range me.Reports {
+				for _, s := range rep.Samples {
+					b := strconv.Itoa(s.Batch)
+					if s.Backend > 0 {
+						g.With(me.Backend, rep.Weight, b, "backend").Set(float64(s.Batch) / s.Backend.Seconds())
+					}
+					if s.CPU > 0 {
+						g.With(me.Backend, rep.Weight, b, "cpu").Set(float64(s.Batch) / s.CPU.Seconds())
+					}
+				}
+			}
+		}
+		mb := r.NewGaugeVec("baylingd_accel_measured_min_batch", "Smallest measured batch from which the backend beat the CPU on every weight measured (0: never; -1: the measurement failed).", "backend")
+		for _, me := range ch.Measured {
+			v := float64(me.MinBatch)
+			if me.Err != nil {
+				v = -1
+			}
+			mb.With(me.Backend).Set(v)
+		}
+	}
+	if ch.Backend == nil {
+		return
+	}
+	r.NewCounterFunc("baylingd_accel_matmuls_total", "Weight matmuls run on the accelerator.", func() float64 { return float64(rn.OffloadStats().Calls) })
+	r.NewCounterFunc("baylingd_accel_rows_total", "Activation rows the accelerator multiplied (tokens x matrices).", func() float64 { return float64(rn.OffloadStats().Rows) })
+	r.NewGaugeFunc("baylingd_accel_failed", "1 once the accelerator failed and offload was switched off (prompts run on the CPU until a restart).", func() float64 {
+		return b2f(rn.OffloadStats().Err != nil)
+	})
 }
 
 // observe counts one request.

@@ -41,6 +41,10 @@ type RunnerOptions struct {
 	// StuckAfter is how long one step may run before Health reports the
 	// runner stuck (0: 60 s).
 	StuckAfter time.Duration
+	// Offload sends the layer matmuls of large passes to an accelerator
+	// (AccelChoice.Offload); the zero value keeps them on the CPU. The
+	// backend must outlive the runner.
+	Offload llama.Offload
 }
 
 // Errors of Submit.
@@ -139,7 +143,7 @@ func NewRunner(m *Model, o RunnerOptions) (*Runner, error) {
 	if o.StuckAfter <= 0 {
 		o.StuckAfter = 60 * time.Second
 	}
-	c, err := m.LLM.NewContext(llama.Options{Threads: o.Threads, ContextSize: o.ContextSize, MaxBatch: o.MaxBatch, MaxSeqs: o.MaxActive + 1})
+	c, err := m.LLM.NewContext(llama.Options{Threads: o.Threads, ContextSize: o.ContextSize, MaxBatch: o.MaxBatch, MaxSeqs: o.MaxActive + 1, Accel: o.Offload})
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +165,10 @@ func NewRunner(m *Model, o RunnerOptions) (*Runner, error) {
 
 // Options returns the effective options.
 func (r *Runner) Options() RunnerOptions { return r.opts }
+
+// OffloadStats reports the accelerator offload of the runner's context
+// (safe from any goroutine).
+func (r *Runner) OffloadStats() llama.OffloadStats { return r.ctx.OffloadStats() }
 
 // MaxSeqLen is the most positions (prompt and output) one request may use.
 func (r *Runner) MaxSeqLen() int { return r.ctx.MaxSeqLen() }

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/baylingd/baylingd/accel/internal/acceltest"
+	"github.com/baylingd/baylingd/internal/acceltest"
 )
 
 // layoutTypes are the Go mirrors with their C names and the LP64 sizes

@@ -13,7 +13,7 @@ import (
 
 	"github.com/ebitengine/purego"
 
-	"github.com/baylingd/baylingd/accel/internal/acceltest"
+	"github.com/baylingd/baylingd/internal/acceltest"
 	"github.com/baylingd/baylingd/kernels"
 )
 

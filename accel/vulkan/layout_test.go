@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/baylingd/baylingd/accel/internal/acceltest"
+	"github.com/baylingd/baylingd/internal/acceltest"
 )
 
 // layoutTypes are all the Go mirrors of Vulkan structs, each with the C

@@ -11,7 +11,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/baylingd/baylingd/accel/internal/acceltest"
+	"github.com/baylingd/baylingd/internal/acceltest"
 )
 
 var updateShaders = flag.Bool("update-shaders", false, "rewrite the committed SPIR-V under shaders/ (go generate)")

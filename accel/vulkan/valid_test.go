@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/baylingd/baylingd/accel/internal/acceltest"
+	"github.com/baylingd/baylingd/internal/acceltest"
 )
 
 // TestValidationReportsMisuse makes sure the messenger plumbing works, so

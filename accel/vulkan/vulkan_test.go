@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/baylingd/baylingd/accel/internal/acceltest"
+	"github.com/baylingd/baylingd/internal/acceltest"
 	"github.com/baylingd/baylingd/kernels"
 )
 

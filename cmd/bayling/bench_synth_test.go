@@ -87,7 +87,7 @@ func TestSynthBenchUsage(t *testing.T) {
 		{"synth", "--shape", "tinyllama-1.1b", "--type", "q3_xs", "out.gguf"},
 		{"synth", "--shape", "tinyllama-1.1b"},
 		{"bench"},
-		{"bench", "--model", "x.gguf", "--accel", "vulkan"},
+		{"bench", "--model", "x.gguf", "--accel", "tpu"},
 		{"bench", "--model", "x.gguf", "--gen", "0"},
 		{"bench", "--table"},
 	} {

@@ -11,7 +11,9 @@ import (
 	"runtime/pprof"
 	"strings"
 
+	"github.com/baylingd/baylingd/accel"
 	"github.com/baylingd/baylingd/engine/bench"
+	"github.com/baylingd/baylingd/engine/llama"
 	"github.com/baylingd/baylingd/internal/cpuinfo"
 )
 
@@ -19,7 +21,7 @@ func init() {
 	register(&command{
 		name:    "bench",
 		summary: "measure prompt processing and decode speed against the memory-bandwidth roofline",
-		usage:   "--model MODEL.gguf [--threads N] [--prompt 128] [--gen 64] [--reps 3] [--json] [--accel cpu]\n       bayling bench --table [--out FILE] RESULT.json...",
+		usage:   "--model MODEL.gguf [--threads N] [--prompt 128] [--gen 64] [--reps 3] [--json] [--accel cpu|vulkan|rknpu]\n       bayling bench --table [--out FILE] RESULT.json...",
 		run:     runBench,
 	})
 }
@@ -33,7 +35,7 @@ func runBench(e *env, args []string) error {
 	reps := fs.Int("reps", 3, "repetitions; the best is reported")
 	probe := fs.Int("probe-mib", bench.DefaultProbeBytes>>20, "MiB of memory the bandwidth probe reads (0: skip the probe)")
 	asJSON := fs.Bool("json", false, "print one JSON object (the fields of llama.cpp's benchmark script and more)")
-	accel := fs.String("accel", "cpu", "where to run: cpu (the only backend the engine offloads to so far)")
+	accelKind := fs.String("accel", "cpu", "also measure the prompt with its matmuls offloaded to this backend: cpu (nothing more), vulkan or rknpu; reported next to the CPU's figure")
 	table := fs.Bool("table", false, "instead of measuring, print a markdown table comparing the JSON results given as arguments (ours and llama.cpp's, paired by model file)")
 	out := fs.String("out", "", "with --table: also write the table to this file")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measurement to this file (go tool pprof)")
@@ -55,8 +57,10 @@ func runBench(e *env, args []string) error {
 	if *model == "" || len(pos) != 0 {
 		return usagef("want --model MODEL.gguf")
 	}
-	if *accel != "cpu" {
-		return usagef("--accel %q: only cpu is supported by bench so far", *accel)
+	switch *accelKind {
+	case "cpu", "vulkan", "rknpu":
+	default:
+		return usagef("--accel %q: want cpu, vulkan or rknpu", *accelKind)
 	}
 	if *threads < 0 || *prompt < 1 || *gen < 1 || *reps < 1 || *probe < 0 {
 		return usagef("--threads, --prompt, --gen, --reps and --probe-mib must be positive")
@@ -88,6 +92,11 @@ func runBench(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *accelKind != "cpu" {
+		if err := benchAccel(e, m.LLM, *model, *accelKind, o, r, !*asJSON); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		b, err := json.Marshal(r)
 		if err != nil {
@@ -100,12 +109,40 @@ func runBench(e *env, args []string) error {
 	fmt.Fprintf(w, "model       %s (%s)\n", r.Model, r.Name)
 	fmt.Fprintf(w, "machine     %s, %s, %d threads\n", r.CPU, r.GOARCH, r.Threads)
 	fmt.Fprintf(w, "prefill     %8.1f tok/s  (%d-token prompt in one batch)\n", r.PrefillTPS, r.NPrompt)
+	if r.Accel != "" {
+		fmt.Fprintf(w, "  offloaded %8.1f tok/s  (the prompt's layer matmuls on %s: %.2fx the CPU)\n", r.AccelPrefillTPS, r.Accel, r.AccelPrefillTPS/r.PrefillTPS)
+	}
 	fmt.Fprintf(w, "decode      %8.2f tok/s  (%d tokens)\n", r.DecodeTPS, r.NGen)
 	fmt.Fprintf(w, "bytes/token %8.1f MB     (weights %.1f MB, KV cache %.2f MB)\n", float64(r.BytesPerToken)/1e6, float64(r.WeightBytes)/1e6, float64(r.KVBytes)/1e6)
 	if r.BandwidthGBs > 0 {
 		fmt.Fprintf(w, "bandwidth   %8.1f GB/s   (read, %d threads)\n", r.BandwidthGBs, r.Threads)
 		fmt.Fprintf(w, "roofline    %8.2f tok/s  decode reaches %.0f%% of it\n", r.RooflineTPS, 100*r.DecodeRoofline)
 	}
+	return nil
+}
+
+// benchAccel measures the prompt again with its layer matmuls on the
+// backend kind (forced: MinBatch is the prompt's length, so the prompt
+// pass goes to the device and decode steps stay on the CPU) and records
+// the figure in r next to the CPU's. A missing backend is an error here:
+// it was asked for.
+func benchAccel(e *env, m *llama.Model, path, kind string, o bench.Options, r *bench.Result, progress bool) error {
+	b, err := accel.Open(kind, accel.Options{})
+	if err != nil {
+		return fmt.Errorf("--accel %s: %w", kind, err)
+	}
+	defer b.Close()
+	if progress {
+		fmt.Fprintf(e.stderr, "measuring the %d-token prompt on %s, best of %d...\n", o.Prompt, b.Name(), o.Reps)
+	}
+	o.Offload = llama.Offload{Backend: b, MinBatch: o.Prompt}
+	o.Gen = 1 // decode runs on the CPU either way
+	o.BandwidthBytes = -1
+	ra, err := bench.Measure(m, path, o)
+	if err != nil {
+		return fmt.Errorf("--accel %s: %w", kind, err)
+	}
+	r.Accel, r.AccelPrefillTPS, r.AccelRuns = b.Name(), ra.PrefillTPS, ra.Runs
 	return nil
 }
 

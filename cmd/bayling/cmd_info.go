@@ -2,10 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
+	"github.com/baylingd/baylingd/accel"
+	"github.com/baylingd/baylingd/accel/vulkan"
+	"github.com/baylingd/baylingd/engine"
 	"github.com/baylingd/baylingd/engine/gguf"
 	"github.com/baylingd/baylingd/engine/llama"
 	"github.com/baylingd/baylingd/translate"
@@ -14,8 +19,8 @@ import (
 func init() {
 	register(&command{
 		name:    "info",
-		summary: "show a GGUF model's family, shape, tensor types and template",
-		usage:   "[--json] MODEL.gguf",
+		summary: "show a GGUF model's family, shape, tensor types and template, and this machine's GPUs/NPU",
+		usage:   "[--json] MODEL.gguf\n       bayling info --accel [--threads N] [--max-batch 256] [--json] [MODEL.gguf]",
 		run:     runInfo,
 	})
 }
@@ -35,6 +40,42 @@ type modelInfo struct {
 	TensorTypes  map[string]int `json:"tensor_types"`
 	FileType     string         `json:"file_type,omitempty"`
 	Problem      string         `json:"problem,omitempty"`
+	Accel        *accelInfo     `json:"accel,omitempty"`
+}
+
+// accelInfo is what `info --accel` reports: the offload devices this
+// machine has and, given a model, what model.accel = "auto" would choose.
+type accelInfo struct {
+	VulkanDevices []vulkanDevice `json:"vulkan_devices"`
+	VulkanProblem string         `json:"vulkan_problem,omitempty"`
+	RKNPU         string         `json:"rknpu"` // "available", or why not
+	Auto          *autoInfo      `json:"auto,omitempty"`
+}
+
+// vulkanDevice is a vulkan.DeviceInfo as info prints it.
+type vulkanDevice struct {
+	Index      int    `json:"index"`
+	Name       string `json:"name"`
+	Type       string `json:"type"` // discrete, integrated, virtual, cpu, other
+	APIVersion string `json:"api_version"`
+	Usable     bool   `json:"usable"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// autoInfo is ChooseAccel's decision in auto mode on the model.
+type autoInfo struct {
+	MaxBatch int            `json:"max_batch"`
+	Backend  string         `json:"backend"`   // "cpu": none
+	MinBatch int            `json:"min_batch"` // 0: none
+	Measured []autoMeasured `json:"measured,omitempty"`
+	Problems []string       `json:"problems,omitempty"` // backends that failed to open or measure
+}
+
+type autoMeasured struct {
+	Backend  string         `json:"backend"`
+	MinBatch int            `json:"min_batch"`
+	Reports  []accel.Report `json:"reports"`
+	Summary  []string       `json:"summary"`
 }
 
 // fileTypes names llama.cpp's general.file_type values people meet.
@@ -43,12 +84,28 @@ var fileTypes = map[uint64]string{0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "
 func runInfo(e *env, args []string) error {
 	fs := newFlags(e, "info")
 	asJSON := fs.Bool("json", false, "print JSON")
+	withAccel := fs.Bool("accel", false, "list the GPUs (Vulkan) and NPU (RKNN) found and, with a model, what model.accel = \"auto\" would choose for it (measured: this loads the model)")
+	threads := fs.Int("threads", 0, "with --accel and a model: CPU threads to measure against (default: the performance cores, as the daemon)")
+	maxBatch := fs.Int("max-batch", 256, "with --accel and a model: the largest batch measured (the daemon's engine.max_batch)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	if *withAccel && len(pos) == 0 {
+		ai := probeAccel(e, "", *threads, *maxBatch)
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(ai)
+		}
+		printAccel(e.stdout, ai)
+		return nil
+	}
 	if len(pos) != 1 {
 		return usagef("want one model file")
+	}
+	if *threads < 0 || *maxBatch < 1 {
+		return usagef("--threads must be >= 0 and --max-batch positive")
 	}
 	// Only the header is read: info on a multi-gigabyte model touches a few
 	// megabytes of it.
@@ -86,6 +143,13 @@ func runInfo(e *env, args []string) error {
 			in.Problem = err.Error()
 		}
 	}
+	if *withAccel {
+		model := pos[0]
+		if in.Shape == nil {
+			model = "" // nothing to measure on
+		}
+		in.Accel = probeAccel(e, model, *threads, *maxBatch)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -117,5 +181,99 @@ func runInfo(e *env, args []string) error {
 	if in.Problem != "" {
 		fmt.Fprintf(w, "problem:       %s\n", in.Problem)
 	}
+	if in.Accel != nil {
+		printAccel(w, in.Accel)
+	}
 	return nil
+}
+
+// probeAccel lists the offload devices and, given a model, measures what
+// auto would choose on it exactly as the daemon does at start-up.
+func probeAccel(e *env, model string, threads, maxBatch int) *accelInfo {
+	ai := &accelInfo{VulkanDevices: []vulkanDevice{}}
+	devs, err := vulkan.Devices(vulkan.Config{})
+	switch {
+	case err != nil:
+		ai.VulkanProblem = err.Error()
+	case len(devs) == 0:
+		ai.VulkanProblem = "the Vulkan loader reports no device"
+	}
+	for _, d := range devs {
+		ai.VulkanDevices = append(ai.VulkanDevices, vulkanDevice{Index: d.Index, Name: d.Name, Type: d.Type, APIVersion: d.APIVersion, Usable: d.Usable, Reason: d.Reason})
+	}
+	var u *accel.UnavailableError
+	if b, err := accel.Open("rknpu", accel.Options{}); errors.As(err, &u) {
+		ai.RKNPU = "unavailable: " + u.Reason
+	} else if err != nil {
+		ai.RKNPU = err.Error()
+	} else {
+		ai.RKNPU = "available"
+		b.Close()
+	}
+	if model == "" {
+		return ai
+	}
+	fmt.Fprintf(e.stderr, "measuring what accel = \"auto\" would choose for %s...\n", model)
+	m, err := engine.Load(model, false, nil)
+	if err != nil {
+		ai.Auto = &autoInfo{MaxBatch: maxBatch, Backend: "cpu", Problems: []string{err.Error()}}
+		return ai
+	}
+	defer m.Close()
+	ch, err := engine.ChooseAccel(m, engine.AccelOptions{Mode: "auto", Threads: threads, MaxBatch: maxBatch})
+	if err != nil {
+		ai.Auto = &autoInfo{MaxBatch: maxBatch, Backend: "cpu", Problems: []string{err.Error()}}
+		return ai
+	}
+	defer ch.Close()
+	au := &autoInfo{MaxBatch: maxBatch, Backend: ch.Name(), MinBatch: ch.MinBatch}
+	for _, err := range ch.Failed {
+		au.Problems = append(au.Problems, err.Error())
+	}
+	for _, me := range ch.Measured {
+		if me.Err != nil {
+			au.Problems = append(au.Problems, me.Backend+": "+me.Err.Error())
+			continue
+		}
+		am := autoMeasured{Backend: me.Backend, MinBatch: me.MinBatch, Reports: me.Reports}
+		for _, r := range me.Reports {
+			am.Summary = append(am.Summary, r.String())
+		}
+		au.Measured = append(au.Measured, am)
+	}
+	ai.Auto = au
+	return ai
+}
+
+func printAccel(w io.Writer, ai *accelInfo) {
+	if ai.VulkanProblem != "" {
+		fmt.Fprintf(w, "vulkan:        %s\n", ai.VulkanProblem)
+	} else {
+		fmt.Fprintf(w, "vulkan:        %d device(s)\n", len(ai.VulkanDevices))
+	}
+	for _, d := range ai.VulkanDevices {
+		use := "usable"
+		if !d.Usable {
+			use = "not usable: " + d.Reason
+		}
+		fmt.Fprintf(w, "  %d: %s (%s, Vulkan %s; %s)\n", d.Index, d.Name, d.Type, d.APIVersion, use)
+	}
+	fmt.Fprintf(w, "rknpu:         %s\n", ai.RKNPU)
+	au := ai.Auto
+	if au == nil {
+		return
+	}
+	for _, m := range au.Measured {
+		for _, s := range m.Summary {
+			fmt.Fprintf(w, "measured:      %s\n", s)
+		}
+	}
+	for _, p := range au.Problems {
+		fmt.Fprintf(w, "problem:       %s\n", p)
+	}
+	if au.Backend == "cpu" {
+		fmt.Fprintf(w, "auto chooses:  the CPU for every matmul (batches up to %d measured)\n", au.MaxBatch)
+	} else {
+		fmt.Fprintf(w, "auto chooses:  %s for forward passes of %d tokens or more\n", au.Backend, au.MinBatch)
+	}
 }

@@ -112,6 +112,56 @@ func (v *CounterVec) write(w *bufio.Writer) {
 	}
 }
 
+// Gauge is a value that is set, such as a figure measured once.
+type Gauge struct{ bits atomic.Uint64 }
+
+// Set sets the value.
+func (g *Gauge) Set(v float64) { g.bits.Store(math.Float64bits(v)) }
+
+// Value returns the current value.
+func (g *Gauge) Value() float64 { return math.Float64frombits(g.bits.Load()) }
+
+// GaugeVec is a gauge family with labels.
+type GaugeVec struct {
+	desc
+	mu     sync.Mutex
+	series map[string]*Gauge
+	values map[string][]string
+}
+
+// NewGaugeVec registers a gauge family.
+func (r *Registry) NewGaugeVec(name, help string, labels ...string) *GaugeVec {
+	v := &GaugeVec{desc: desc{name, help, "gauge", labels}, series: map[string]*Gauge{}, values: map[string][]string{}}
+	r.add(v)
+	return v
+}
+
+// With returns the gauge for the label values, creating it at zero.
+func (v *GaugeVec) With(values ...string) *Gauge {
+	if len(values) != len(v.labels) {
+		panic(fmt.Sprintf("metrics: %s has %d labels, got %d values", v.name, len(v.labels), len(values)))
+	}
+	k := strings.Join(values, "\xff")
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	g, ok := v.series[k]
+	if !ok {
+		g = new(Gauge)
+		v.series[k] = g
+		v.values[k] = append([]string(nil), values...)
+	}
+	return g
+}
+
+func (v *GaugeVec) write(w *bufio.Writer) {
+	v.header(w)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, k := range sortedKeys(v.series) {
+		writeSample(w, v.name, "", v.labels, v.values[k], v.series[k].Value())
+	}
+}
+
 // funcFamily is a counter or gauge whose value is read at scrape time.
 type funcFamily struct {
 	desc

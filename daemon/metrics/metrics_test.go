@@ -16,6 +16,9 @@ func TestExposition(t *testing.T) {
 	r.NewCounterFunc("x_tokens_total", "Tokens.", func() float64 { return 1e12 })
 	r.NewCounterVecFunc("x_finished_total", "By reason.", "reason", func() map[string]float64 { return map[string]float64{"stop": 1, "length": 2} })
 	r.NewInfo("x_model_info", "Model.", map[string]string{"name": "tiny", "family": "llama2"})
+	gv := r.NewGaugeVec("x_measured", "Figures.", "backend", "batch")
+	gv.With("vulkan:llvmpipe (LLVM)", "64").Set(2.5)
+	gv.With("cpu", "64").Set(-1)
 	h := r.NewHistogramVec("x_seconds", "Durations.", []float64{0.1, 1, 10}, "transport")
 	var wg sync.WaitGroup
 	for i := range 100 {
@@ -43,6 +46,8 @@ func TestExposition(t *testing.T) {
 	check(3, "x_requests_total", "transport", "socket", "code", "ok")
 	check(1, "x_requests_total", "code", "we\"ird\\\n")
 	check(2, "x_queue")
+	check(2.5, "x_measured", "backend", "vulkan:llvmpipe (LLVM)", "batch", "64")
+	check(-1, "x_measured", "backend", "cpu")
 	check(1e12, "x_tokens_total")
 	check(2, "x_finished_total", "reason", "length")
 	check(1, "x_model_info", "name", "tiny")

@@ -35,6 +35,9 @@ type Options struct {
 	// BandwidthBytes is the size of the buffer the bandwidth probe reads
 	// (0: DefaultProbeBytes); negative skips the probe.
 	BandwidthBytes int
+	// Offload runs the layer matmuls of passes of Offload.MinBatch tokens
+	// or more on an accelerator; the zero value measures the CPU.
+	Offload llama.Offload
 }
 
 // Run is one repetition.
@@ -69,6 +72,14 @@ type Result struct {
 	BandwidthGBs   float64 `json:"bandwidth_gbs,omitempty"`
 	RooflineTPS    float64 `json:"roofline_tps,omitempty"`
 	DecodeRoofline float64 `json:"decode_roofline,omitempty"`
+
+	// Accel is the backend a second run offloaded the prompt's matmuls
+	// to (`bayling bench --accel`), AccelPrefillTPS that run's prompt
+	// speed and AccelRuns its repetitions; every other figure is the
+	// CPU's.
+	Accel           string  `json:"accel,omitempty"`
+	AccelPrefillTPS float64 `json:"accel_prefill_tps,omitempty"`
+	AccelRuns       []Run   `json:"accel_runs,omitempty"`
 
 	Types  map[string]int `json:"tensor_types"`
 	GOARCH string         `json:"goarch"`
@@ -106,7 +117,7 @@ func Measure(m *llama.Model, path string, o Options) (*Result, error) {
 	if o.Prompt+o.Gen > m.NCtxTrain {
 		return nil, fmt.Errorf("bench: %d prompt + %d generated tokens exceed the context of %d", o.Prompt, o.Gen, m.NCtxTrain)
 	}
-	c, err := m.NewContext(llama.Options{Threads: o.Threads, ContextSize: o.Prompt + o.Gen + 16, MaxBatch: o.Prompt, MaxSeqs: 1})
+	c, err := m.NewContext(llama.Options{Threads: o.Threads, ContextSize: o.Prompt + o.Gen + 16, MaxBatch: o.Prompt, MaxSeqs: 1, Accel: o.Offload})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/baylingd/baylingd/accel"
 	"github.com/baylingd/baylingd/internal/cpuinfo"
 	"github.com/baylingd/baylingd/kernels"
 )
@@ -26,6 +27,61 @@ type Options struct {
 	// file mapping only instead of making packed copies of the Q4_0 and
 	// Q8_0 matrices (Model.PackedBytes of memory) for the faster kernels.
 	NoRepack bool
+	// Accel offloads the weight matmuls of large forward passes to a GPU
+	// or NPU (see Offload). The zero value keeps everything on the CPU.
+	Accel Offload
+}
+
+// Offload sends the multiplications by the layers' weight matrices of
+// every forward pass of at least MinBatch tokens to Backend; everything
+// else (norms, rotary embedding, attention, the output projection, and
+// passes of fewer tokens, i.e. decode steps) stays on the CPU. A pass is
+// one chunk of at most MaxBatch tokens, so MinBatch is compared with the
+// chunk's size.
+//
+// Why only large passes: on the boards this engine targets the GPU and
+// NPU share DRAM with the CPU, so a decode step, bound by reading the
+// weights, gains nothing from them, while a prompt chunk reuses every
+// weight for each of its tokens and is bound by arithmetic, which is what
+// an accelerator adds. The crossover is measured (engine.ChooseAccel), not
+// assumed.
+//
+// NewContext uploads every layer matrix whose type the backend supports,
+// once, when Backend is set and MinBatch > 0; the copies belong to the
+// context and are freed by Close (the backend itself belongs to the
+// caller, who closes it after the context). On a board the device copy is
+// more DRAM: about the size of the layer matrices again (int8 on the NPU).
+// The output projection is not uploaded: a pass computes logits for few
+// rows (the last prompt token, one per decoding sequence), so it never
+// reaches a batch worth a device copy of the largest matrix.
+//
+// The backend multiplies float activations (Matrix.MatMul's input): the
+// rows after the norm or SiLU, rounded through the vec-dot type the CPU
+// kernels would quantize them to (Q8_0, Q8_K, F16), so that Vulkan, which
+// computes in float32 from the same dequantized weights, reproduces the
+// CPU's (and llama.cpp's) products to float rounding; the NPU requantizes
+// both sides to int8 with a scale per row (see package accel for the
+// error it adds).
+//
+// A device error does not fail the pass: that product is computed on the
+// CPU instead, offload is switched off for the rest of the context's life,
+// and OffloadStats reports the error (the daemon logs it), because a
+// server that loses its GPU should keep translating, slower.
+type Offload struct {
+	Backend  accel.Backend
+	MinBatch int // <= 0: never offload
+}
+
+// OffloadStats describe a context's offload.
+type OffloadStats struct {
+	Backend  string // Backend.Name(), "" when offload is off
+	MinBatch int
+	Matrices int   // weight matrices uploaded
+	Calls    int64 // matmuls the backend ran
+	Rows     int64 // activation rows it multiplied (tokens x matrices)
+	// Err is the device error that switched offload off, nil while it
+	// works.
+	Err error
 }
 
 // Context holds the inference state over a model: the KV cache shared by
@@ -41,6 +97,7 @@ type Context struct {
 	scratch scratch
 	nOut    int // output rows of the last Decode
 	logits  []float32
+	off     *offload // nil: everything on the CPU
 }
 
 // ErrContextLength is returned when a sequence would grow past the model's
@@ -62,10 +119,19 @@ func (m *Model) NewContext(o Options) (*Context, error) {
 		o.MaxSeqs = 16
 	}
 	m.repack(o.NoRepack)
+	var off *offload
+	if o.Accel.Backend != nil && o.Accel.MinBatch > 0 {
+		var err error
+		if off, err = m.upload(o.Accel); err != nil {
+			return nil, err
+		}
+		off.act = make([]float32, o.MaxBatch*max(m.NEmbd, m.NFF))
+	}
 	nPages := (o.ContextSize + pageSize - 1) / pageSize
 	c := &Context{
 		m:      m,
 		opts:   o,
+		off:    off,
 		maxLen: min(m.NCtxTrain, nPages*pageSize),
 		pool:   newPool(o.Threads),
 		kv:     newKVCache(m.NLayer, m.KVDim(), nPages),
@@ -79,8 +145,14 @@ func (m *Model) NewContext(o Options) (*Context, error) {
 	return c, nil
 }
 
-// Close stops the worker threads. The model stays open.
-func (c *Context) Close() { c.pool.close() }
+// Close stops the worker threads and frees the weights uploaded to an
+// offload backend. The model (and the backend) stay open.
+func (c *Context) Close() {
+	c.pool.close()
+	if c.off != nil {
+		c.off.free()
+	}
+}
 
 // Model returns the model the context runs.
 func (c *Context) Model() *Model { return c.m }

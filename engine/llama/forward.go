@@ -204,10 +204,30 @@ type prep struct {
 }
 
 // linear runs prep p over T rows of length n, then multiplies the rows by
-// up to three weights that share that input (Q, K and V; gate and up) in
-// one parallel pass. Activations are quantized once per vec-dot type, as
-// ggml does.
+// up to three weights that share that input (Q, K and V; gate and up).
+// A pass of at least Offload.MinBatch tokens goes to the offload backend
+// (linearOffload); the rest, decode steps always, take the CPU path
+// unchanged.
 func (c *Context) linear(p prep, T, n int, outs ...mmOut) {
+	if c.off != nil && T >= c.off.MinBatch && !c.off.failed.Load() {
+		c.linearOffload(p, T, n, outs)
+		return
+	}
+	c.linearCPU(p, T, n, outs...)
+}
+
+// linearCPU is linear on the CPU: the prep and the matmuls each in one
+// parallel pass. Activations are quantized once per vec-dot type, as ggml
+// does. With no outs it runs only the prep.
+func (c *Context) linearCPU(p prep, T, n int, outs ...mmOut) {
+	c.prepAndMatMul(p, T, n, outs, len(outs))
+}
+
+// prepAndMatMul runs prep p, quantizing the rows for the vec-dot type of
+// every weight in outs, and multiplies on the CPU by the first nCPU of
+// them; the quantized rows of the others are left in s.prep for the
+// offload path.
+func (c *Context) prepAndMatMul(p prep, T, n int, outs []mmOut, nCPU int) {
 	s := &c.scratch
 	task := &s.mm
 	*task = matmulTask{n: n, nb: T}
@@ -231,6 +251,9 @@ func (c *Context) linear(p prep, T, n int, outs ...mmOut) {
 			pt.rb[slot] = rb
 			pt.count++
 		}
+		if i >= nCPU {
+			continue
+		}
 		task.w[i] = o.w
 		task.a[i] = s.qa[slot][:T*rb]
 		task.out[i] = o.out
@@ -242,8 +265,8 @@ func (c *Context) linear(p prep, T, n int, outs ...mmOut) {
 		cost += 8 * n // the exp of SiLU
 	}
 	c.pool.parallel(pt, T, c.rowGrain(T, cost))
-	task.count = len(outs)
-	task.first[len(outs)] = total
+	task.count = nCPU
+	task.first[nCPU] = total
 	// Chunks are whole groups of packed rows.
 	grain := (c.pool.chunk(total, 16) + kernels.PackRows - 1) / kernels.PackRows * kernels.PackRows
 	c.pool.parallel(task, total, grain)

@@ -3,6 +3,7 @@ package llama
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"testing"
 
@@ -18,71 +19,119 @@ import (
 func TestParity(t *testing.T) {
 	for _, g := range fixtures.Goldens(t) {
 		t.Run(g.Name, func(t *testing.T) {
-			m, err := Open(g.ModelPath)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			c, err := m.NewContext(Options{Threads: 2, ContextSize: 256, MaxBatch: 64})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			seq, _ := c.NewSeq()
-			n := len(g.Tokens)
-			b := Batch{Tokens: g.Tokens, Seqs: make([]int32, n), Logits: make([]bool, n)}
-			for i := range b.Logits {
-				b.Seqs[i] = int32(seq)
-				b.Logits[i] = true
-			}
-			if err := c.Decode(b); err != nil {
-				t.Fatal(err)
-			}
-			nmse := fixtures.NMSE(c.Logits(n-1), g.LastLogits)
-			checked, mismatched := 0, 0
-			for i := 0; i < n; i++ {
-				top := g.Top5[i]
-				if top[0][1]-top[1][1] <= 0.05 {
-					continue
-				}
-				checked++
-				if got := kernels.Argmax(c.Logits(i)); int32(got) != int32(top[0][0]) {
-					mismatched++
-					t.Errorf("position %d: top-1 %d, llama.cpp %d (gap %.3f)", i, got, int(top[0][0]), top[0][1]-top[1][1])
-				}
-			}
-			// Greedy continuation.
-			want := g.GreedyPrefix()
-			var greedy []int32
-			for len(greedy) < len(g.Greedy) {
-				tok := int32(kernels.Argmax(c.Logits(c.NumLogits() - 1)))
-				greedy = append(greedy, tok)
-				if err := c.Decode(Batch{Tokens: []int32{tok}, Seqs: []int32{int32(seq)}}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			same := 0
-			for same < len(greedy) && greedy[same] == g.Greedy[same] {
-				same++
-			}
-			// The text of the matching prefix is a prefix of llama.cpp's text.
-			tok, err := tokenizer.FromGGUF(m.File)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantText, _ := hex.DecodeString(g.GreedyTextHex)
-			gotText := tok.Detokenize(greedy[:want], false)
-			if !bytes.HasPrefix(wantText, gotText) {
-				t.Errorf("greedy text of the first %d tokens %q is not a prefix of llama.cpp's %q", want, gotText, wantText)
-			}
-			t.Logf("%s: last-position NMSE %.3g (limit 1e-4); teacher-forced top-1 %d/%d positions with gap > 0.05; greedy %d/%d tokens equal (required %d), text bytes equal over them",
-				g.Name, nmse, checked-mismatched, checked, same, len(greedy), want)
-			if nmse > 1e-4 || math.IsNaN(nmse) {
-				t.Errorf("NMSE %.3g > 1e-4", nmse)
-			}
-			if same < want {
-				t.Errorf("greedy diverges at step %d (got %d, llama.cpp %d), before the first near-tie at %d", same, greedy[same], g.Greedy[same], want)
-			}
+			r := parity(t, g, Options{Threads: 2, ContextSize: 256, MaxBatch: 64}, readmeLimits)
+			t.Logf("%s: %s", g.Name, r)
 		})
 	}
+}
+
+// parityLimits are the thresholds parity asserts.
+type parityLimits struct {
+	maxNMSE float64 // of the last position's logits
+	// tieSigmas, when set, widens the near-tie gap (0.05 in the README)
+	// to that many standard deviations of the difference of two logits'
+	// errors, estimated from the measured NMSE (for a path whose error is
+	// known to exceed llama.cpp's own rounding: the int8 NPU).
+	tieSigmas float64
+}
+
+// readmeLimits are the fixtures README's metrics.
+var readmeLimits = parityLimits{maxNMSE: 1e-4}
+
+// parityResult is what parity measured on one golden.
+type parityResult struct {
+	nmse              float64
+	tie               float64 // the near-tie gap used
+	checked, mismatch int     // teacher-forced positions with gap > tie, and wrong ones
+	same, greedy      int     // greedy tokens equal, of generated
+	want              int     // required equal (up to the first near-tie)
+}
+
+func (r parityResult) String() string {
+	return fmt.Sprintf("last-position NMSE %.3g; teacher-forced top-1 %d/%d positions with gap > %.3g; greedy %d/%d tokens equal (required %d), text bytes equal over them",
+		r.nmse, r.checked-r.mismatch, r.checked, r.tie, r.same, r.greedy, r.want)
+}
+
+// parity runs golden g's prompt in one batch (all logits) and its greedy
+// continuation one token at a time, on a context made with o, and checks
+// the fixtures README's metrics with the limits lim.
+func parity(t *testing.T, g *fixtures.Golden, o Options, lim parityLimits) parityResult {
+	t.Helper()
+	m, err := Open(g.ModelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	c, err := m.NewContext(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	seq, _ := c.NewSeq()
+	n := len(g.Tokens)
+	b := Batch{Tokens: g.Tokens, Seqs: make([]int32, n), Logits: make([]bool, n)}
+	for i := range b.Logits {
+		b.Seqs[i] = int32(seq)
+		b.Logits[i] = true
+	}
+	if err := c.Decode(b); err != nil {
+		t.Fatal(err)
+	}
+	r := parityResult{nmse: fixtures.NMSE(c.Logits(n-1), g.LastLogits), tie: 0.05}
+	if lim.tieSigmas > 0 {
+		var ms float64
+		for _, v := range g.LastLogits {
+			ms += float64(v) * float64(v)
+		}
+		errRMS := math.Sqrt(r.nmse * ms / float64(len(g.LastLogits)))
+		r.tie = max(r.tie, lim.tieSigmas*math.Sqrt2*errRMS)
+	}
+	for i := 0; i < n; i++ {
+		top := g.Top5[i]
+		if top[0][1]-top[1][1] <= r.tie {
+			continue
+		}
+		r.checked++
+		if got := kernels.Argmax(c.Logits(i)); int32(got) != int32(top[0][0]) {
+			r.mismatch++
+			t.Errorf("position %d: top-1 %d, llama.cpp %d (gap %.3f)", i, got, int(top[0][0]), top[0][1]-top[1][1])
+		}
+	}
+	// Greedy continuation.
+	r.want = g.GreedyPrefix()
+	for i, gap := range g.GreedyGap[:r.want] {
+		if gap < r.tie {
+			r.want = i
+			break
+		}
+	}
+	var greedy []int32
+	for len(greedy) < len(g.Greedy) {
+		tok := int32(kernels.Argmax(c.Logits(c.NumLogits() - 1)))
+		greedy = append(greedy, tok)
+		if err := c.Decode(Batch{Tokens: []int32{tok}, Seqs: []int32{int32(seq)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.greedy = len(greedy)
+	for r.same < len(greedy) && greedy[r.same] == g.Greedy[r.same] {
+		r.same++
+	}
+	// The text of the matching prefix is a prefix of llama.cpp's text.
+	tok, err := tokenizer.FromGGUF(m.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantText, _ := hex.DecodeString(g.GreedyTextHex)
+	gotText := tok.Detokenize(greedy[:r.want], false)
+	if !bytes.HasPrefix(wantText, gotText) {
+		t.Errorf("greedy text of the first %d tokens %q is not a prefix of llama.cpp's %q", r.want, gotText, wantText)
+	}
+	if r.nmse > lim.maxNMSE || math.IsNaN(r.nmse) {
+		t.Errorf("NMSE %.3g > %.3g", r.nmse, lim.maxNMSE)
+	}
+	if r.same < r.want {
+		t.Errorf("greedy diverges at step %d (got %d, llama.cpp %d), before the first near-tie at %d", r.same, greedy[r.same], g.Greedy[r.same], r.want)
+	}
+	return r
 }

@@ -22,7 +22,7 @@ func BuildFakeRKNN(tb testing.TB) string {
 	if !ok {
 		tb.Fatal("cannot locate the acceltest source")
 	}
-	src := filepath.Join(filepath.Dir(file), "..", "..", "rknpu", "testdata", "fake_rknnrt.c")
+	src := filepath.Join(filepath.Dir(file), "..", "..", "accel", "rknpu", "testdata", "fake_rknnrt.c")
 	out := filepath.Join(tb.TempDir(), "libfake_rknnrt.so")
 	cmd := exec.Command(gcc, "-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-o", out, src)
 	if b, err := cmd.CombinedOutput(); err != nil {
