@@ -98,6 +98,11 @@ type Options struct {
 	// BatchTile is the number of activation rows per NPU call (rknpu):
 	// the matmul contexts are created for this M. 0 means 64.
 	BatchTile int
+
+	// HardwareOnly (accel = "auto") opens Vulkan only when the machine has
+	// a GPU render node, and loads only the drivers of the GPUs present;
+	// see selectHardwareVulkan.
+	HardwareOnly bool
 }
 
 // Kinds are the backend names Open accepts, in the order "auto" tries
@@ -136,6 +141,11 @@ func Open(kind string, opts Options) (Backend, error) {
 	)
 	switch kind {
 	case "vulkan":
+		if opts.HardwareOnly {
+			if err := selectHardwareVulkan(); err != nil {
+				return nil, err
+			}
+		}
 		var vb *vulkan.Backend
 		vb, err = vulkan.Open(vulkan.Config{
 			Library:    opts.VulkanLibrary,

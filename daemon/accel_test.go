@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,32 +27,24 @@ func accelSample(t *testing.T, ss metrics.Samples) metrics.Sample {
 	return metrics.Sample{}
 }
 
-// vulkanPresent ends the test unless the daemon found a Vulkan device
-// (skip, or under CI=true fail, by the acceltest rule).
-func vulkanPresent(t *testing.T, td *testDaemon) {
-	t.Helper()
-	if log := td.logs.String(); strings.Contains(log, "vulkan unavailable") {
-		acceltest.Unavailable(t, "vulkan", errors.New(log))
-	}
-}
-
-// TestAccelAuto: with accel = "auto" the daemon measures what this machine
-// has (lavapipe here; no NPU runtime), logs the facts and the decision,
-// exports them in /metrics, and serves. lavapipe is a CPU driver, slower
-// than the CPU kernels, so auto keeps the CPU.
+// TestAccelAuto: with accel = "auto" the daemon opens what this machine
+// has, measures it against the CPU kernels, logs the facts and the
+// decision, exports them in /metrics, and serves. The NPU here is the ABI
+// double (slow C loops), so auto keeps the CPU; Vulkan is used by auto only
+// with a GPU render node, which this machine lacks (lavapipe, a CPU
+// driver, is left to accel = "vulkan"), and that is logged as a fact.
 func TestAccelAuto(t *testing.T) {
-	t.Setenv("BAYLING_RKNN_LIBRARY", "/nonexistent/librknnrt.so")
+	t.Setenv("BAYLING_RKNN_LIBRARY", acceltest.BuildFakeRKNN(t))
 	cfg := testConfig(t)
 	cfg.Model.Accel = "auto"
 	cfg.Engine.MaxBatch = 64 // keeps the start-up measurement short
 	td := startDaemon(t, cfg, options{})
-	vulkanPresent(t, td)
 	log := td.logs.String()
-	for _, want := range []string{
-		`msg="accelerator not available; not an error"`, "rknpu unavailable",
-		`msg="accelerator measured" backend="vulkan:`,
-		`msg="accelerator offload" accel=auto`,
-	} {
+	wants := []string{`msg="accelerator measured" backend=rknpu`, `msg="accelerator offload" accel=auto`}
+	if _, err := os.Stat("/dev/dri"); err != nil {
+		wants = append(wants, `msg="accelerator not available; not an error"`, "no GPU render node")
+	}
+	for _, want := range wants {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log lacks %q", want)
 		}
@@ -59,32 +52,24 @@ func TestAccelAuto(t *testing.T) {
 	ss := td.metrics()
 	info := accelSample(t, ss)
 	t.Logf("%v", info.Labels)
-	if info.Labels["mode"] != "auto" || info.Value != 1 {
-		t.Errorf("baylingd_accel_info %v", info.Labels)
+	if info.Labels["mode"] != "auto" || info.Value != 1 || info.Labels["backend"] != "cpu" {
+		t.Errorf("baylingd_accel_info %v: auto should keep the CPU over the NPU double", info.Labels)
 	}
-	if strings.Contains(info.Labels["backend"], "llvmpipe") {
-		t.Errorf("auto chose lavapipe, a CPU driver, over the CPU kernels")
-	}
-	var vk string
+	measured := false
 	for _, s := range ss {
-		if s.Name == "baylingd_accel_measured_tokens_per_second" && strings.HasPrefix(s.Labels["backend"], "vulkan:") {
-			vk = s.Labels["backend"]
+		if s.Name == "baylingd_accel_measured_tokens_per_second" && s.Labels["backend"] == "rknpu" {
+			measured = true
 			t.Logf("measured: %v %.0f tok/s", s.Labels, s.Value)
 			if s.Value <= 0 {
 				t.Errorf("measured %v: %v", s.Labels, s.Value)
 			}
 		}
 	}
-	if vk == "" {
-		t.Fatal("no measured tok/s of the Vulkan device in /metrics")
+	if !measured {
+		t.Fatal("no measured tok/s of the NPU in /metrics")
 	}
-	for _, side := range []string{"backend", "cpu"} {
-		if _, ok := ss.Get("baylingd_accel_measured_tokens_per_second", "backend", vk, "batch", "64", "side", side); !ok {
-			t.Errorf("no figure for batch 64 on the %s side", side)
-		}
-	}
-	if v, ok := ss.Get("baylingd_accel_measured_min_batch", "backend", vk); !ok || v < 0 {
-		t.Errorf("baylingd_accel_measured_min_batch of %s: %v %v", vk, v, ok)
+	if v, ok := ss.Get("baylingd_accel_measured_min_batch", "backend", "rknpu"); !ok || v < 0 {
+		t.Errorf("baylingd_accel_measured_min_batch of rknpu: %v %v", v, ok)
 	}
 	res, err := td.c.Translate(context.Background(), client.TranslateRequest{Text: "Good morning.", Target: "de", MaxTokens: 4}, nil)
 	if err != nil || res.Tokens == 0 {

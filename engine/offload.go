@@ -186,7 +186,9 @@ func chooseDemanded(m *Model, o AccelOptions, ch *AccelChoice) (*AccelChoice, er
 }
 
 func chooseAuto(m *Model, o AccelOptions, ch *AccelChoice) (*AccelChoice, error) {
-	backends, unavailable, failed := openAvailable(o.Open)
+	open := o.Open
+	open.HardwareOnly = true
+	backends, unavailable, failed := openAvailable(open)
 	ch.Unavailable, ch.Failed = unavailable, failed
 	for _, err := range unavailable {
 		o.Log.Info("accelerator not available; not an error", "err", err)
