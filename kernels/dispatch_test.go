@@ -318,6 +318,18 @@ func TestVecAsmBitExact(t *testing.T) {
 			f32ToF16RowGeneric(h, y[:len(x)])
 			v.axpyF16(x, -y[0], h)
 		}},
+		{"DotF16", func(v vecImpl, x, y []float32) {
+			// Halves from the low and high bits of the inputs: every
+			// exponent, NaNs and infinities, so the float64 sum is
+			// inexact and its order shows.
+			a, b := make([]uint16, len(x)), make([]uint16, len(x))
+			for i := range a {
+				a[i], b[i] = uint16(math.Float32bits(x[i])), uint16(math.Float32bits(y[i])>>16)
+			}
+			if len(x) > 0 {
+				x[0] = v.dotF16(a, b)
+			}
+		}},
 		{"Scale", func(v vecImpl, x, y []float32) { v.scale(x, y[0]) }},
 		{"Add", func(v vecImpl, x, y []float32) { v.add(x, x, y) }},
 		{"F16ToF32Row", func(v vecImpl, x, y []float32) {

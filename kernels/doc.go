@@ -34,11 +34,14 @@
 // Files named *_generic.go hold the pure-Go reference implementations; they
 // are always compiled. Architecture kernels live in x_amd64.s / x_arm64.s
 // with x_amd64.go / x_arm64.go stubs, all under `//go:build !purego &&
-// !noasm`, so either build tag compiles the references only. Each
+// !noasm`, so either build tag compiles the references only; the packed
+// matmul's tiling driver, which both architectures share, is
+// matmul_driver.go (`(amd64 || arm64) && !purego && !noasm`). Each
 // architecture decides once, in an init function, from golang.org/x/sys/cpu
 // (amd64: cpu_amd64.go, useAVX2 = AVX2 && FMA && F16C; arm64: cpu_arm64.go,
-// SDOT from HasASIMDDP), and replaces entries of these tables, which every
-// exported function reads (never a per-call feature test):
+// SDOT from HasASIMDDP unless BAYLING_ARM64_NOSDOT is set), and replaces
+// entries of these tables, which every exported function reads (never a
+// per-call feature test):
 //
 //	dotTable [maxType]DotFunc      Dot and MatMul's row loop; references in dotGeneric
 //	quantTable [maxType]quantFunc  Quantize; references quantQ8_0, quantQ8_K, quantF16 ...
@@ -47,18 +50,37 @@
 //	packedTable [maxType]packedKernel  MatMulPacked; references in packedGeneric
 //	packGroupFast                  Repack's packing of whole groups (optional)
 //	packedFast, packedDiffers      what RepackInfo reports per type
-//	vecTable vecImpl               Softmax, SiLU, SiLUMul, Axpy, AxpyF16, Scale,
-//	                               Add, F16ToF32Row, F32ToF16Row; references in vecGeneric
+//	vecTable vecImpl               Softmax, SiLU, SiLUMul, Axpy, AxpyF16, DotF16,
+//	                               Scale, Add, F16ToF32Row, F32ToF16Row; references
+//	                               in vecGeneric
 //	readSum                        Bandwidth's read loop; reference readSumGeneric
 //	impl                           the name Impl returns: "generic", "amd64-avx2",
 //	                               "arm64-neon", "arm64-neon-sdot"
 //
+// What each architecture installs:
+//
+//	                 amd64 (AVX2)           arm64 with SDOT         arm64 without SDOT
+//	dotTable         Q4_0 Q8_0 Q4_K Q5_K    Q4_0 Q8_0 (SDOT), Q4_K  Q4_0 Q8_0 (SMULL/SMLAL),
+//	                 Q6_K F16               Q5_K Q6_K F16           Q4_K Q5_K Q6_K F16
+//	quantTable       Q8_0 Q8_K F16          Q8_0 Q8_K F16           Q8_0 Q8_K F16
+//	packedTable      Q4_0 Q8_0 Q4_K         Q4_0 Q8_0               none
+//	matMulTable      Q4_0 Q8_0 (nb >= 2)    Q4_0 Q8_0 (nb >= 2)     none
+//	RepackInfo.Fast  Q4_0 Q4_K              Q4_0                    none
+//	vecTable         all but DotF16         AxpyF16 Axpy DotF16     AxpyF16 Axpy DotF16
+//	                                        F16ToF32Row             F16ToF32Row
+//	readSum          AVX2                   NEON                    NEON
+//
 // The references stay in dotGeneric, vecGeneric, packedGeneric and the
 // named quantizers so that every kernel is tested against its own
 // reference on the same machine (dispatch_test.go, matmul_packed_test.go,
-// fuzz_asm_test.go). x/sys/cpu honours GODEBUG, so `GODEBUG=cpu.avx2=off`
-// (amd64) or `GODEBUG=cpu.asimddp=off` (arm64) selects the fallback paths
-// of a binary at run time.
+// fuzz_asm_test.go, and on arm64 neon_arm64_test.go, which also calls both
+// variants of each arm64 kernel directly). x/sys/cpu honours GODEBUG, so
+// `GODEBUG=cpu.avx2=off` (amd64) or `GODEBUG=cpu.asimddp=off` (arm64)
+// selects the fallback paths of a binary at run time. Go's arm64 assembler
+// lacks most NEON forms used here (SDOT, the widening multiplies, vector
+// FADD/FMUL/FCVTL ...); the .s files emit them as WORDs with the mnemonic
+// in a comment, and sdot_encoding_test.go re-derives every WORD from its
+// comment (and checks that none is a fused multiply-add).
 //
 // What the amd64 (AVX2) kernels return, against the references:
 //
@@ -82,26 +104,42 @@
 //     per row instead, so for Q4_K MatMulPacked and MatMul differ in the
 //     last bits (RepackInfo.SameBits).
 //
+// What the arm64 (NEON) kernels return: bit for bit everything (the
+// Q4_0, Q8_0, Q4_K, Q5_K and Q6_K dots on both paths, MatMul and
+// MatMulPacked, the quantizers, and the vecTable operations, NaN payloads
+// included), except the F16 dot of dotTable, which sums its exact products
+// in eight float64 lanes (to float64 summation order, as on amd64); DotF16
+// keeps the reference's order. The fixture goldens therefore come out the
+// same on both arm64 paths and as the pure-Go references (NMSE 5e-5 on
+// tiny-llama2-q4_k_m).
+//
 // # Batched matmul and packing
 //
 // MatMul computes a range of weight rows against nb activation rows. On
-// amd64, for Q4_0 and Q8_0 from two activation rows on, it packs the
-// weights on the fly ("transient" packing into a stack buffer, no extra
-// memory) into the layout of Packed and runs the packed kernels, tiled so
-// that 32 rows x 2048 elements of weights stay in L1/L2 while all
-// activation rows pass over them four at a time. One activation row
-// (decode) keeps the row dots: reading eight rows at once to pack them
-// streams the weights slower than reading one.
+// amd64, and on arm64 with SDOT, for Q4_0 and Q8_0 from two activation
+// rows on, it packs the weights on the fly ("transient" packing into a
+// stack buffer, no extra memory) into the layout of Packed and runs the
+// packed kernels, tiled so that 32 rows x 2048 elements of weights stay in
+// L1/L2 while all activation rows pass over them four at a time. One
+// activation row (decode) keeps the row dots: reading eight rows at once to
+// pack them streams the weights slower than reading one (measured on
+// amd64).
 //
 // Repack makes a persistent packed copy (PackRows = 8 rows interleaved four
-// bytes at a time: one broadcast activation dword feeds eight rows), which
-// MatMulPacked uses; decode then reads the weights as one sequential stream
-// at memory speed. It costs anonymous memory as large as the weights: an
-// option for the engine. RepackInfo says per type whether this CPU has
-// packed kernels that beat MatMul (amd64: Q4_0, whose row dots stream at
-// less than half the memory speed of one core, and Q4_K; not Q8_0, whose
-// row dots already stream at memory speed) and whether the results are
-// MatMul's bits (not for Q4_K; see above).
+// bytes at a time: one broadcast activation dword feeds eight rows, which
+// on arm64 is exactly SDOT's by-element form), which MatMulPacked uses;
+// decode then reads the weights as one sequential stream at memory speed.
+// It costs anonymous memory as large as the weights: an option for the
+// engine, which repacks the types RepackInfo calls fast. RepackInfo says
+// per type whether this CPU has packed kernels that beat MatMul and
+// whether the results are MatMul's bits (not for Q4_K on amd64; see
+// above). amd64 (measured): Q4_0, whose row dots stream at less than half
+// the memory speed of one core, and Q4_K; not Q8_0, whose row dots already
+// stream at memory speed. arm64 with SDOT (counted, not measured; see
+// useARM64Packed): Q4_0, whose packed kernel needs a third of the row
+// dot's SIMD instructions per weight byte; not Q8_0, for the amd64 reason.
+// arm64 without SDOT: none (no packed kernels; see cpu_arm64.go for the
+// instruction count behind not writing them).
 // Bandwidth measures the read roofline that decode is bound by.
 //
 // # Lengths

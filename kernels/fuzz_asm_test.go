@@ -67,6 +67,15 @@ func FuzzVecAsm(f *testing.F) {
 			{"SiLUMul", func(v vecImpl, d []float32) { v.siLUMul(d, y) }},
 			{"Axpy", func(v vecImpl, d []float32) { v.axpy(d, alpha, y) }},
 			{"AxpyF16", func(v vecImpl, d []float32) { v.axpyF16(d, alpha, h) }},
+			{"DotF16", func(v vecImpl, d []float32) {
+				if len(d) > 0 {
+					h2 := make([]uint16, len(d))
+					for i := range h2 {
+						h2[i] = uint16(math.Float32bits(d[i]))
+					}
+					d[0] = v.dotF16(h, h2)
+				}
+			}},
 			{"Scale", func(v vecImpl, d []float32) { v.scale(d, alpha) }},
 			{"Add", func(v vecImpl, d []float32) { v.add(d, d, y) }},
 			{"F16ToF32Row", func(v vecImpl, d []float32) { v.f16ToF32Row(d, h) }},

@@ -2,31 +2,19 @@
 
 package kernels
 
-// The packed matmul kernels for amd64 (AVX2), and MatMul through them by
-// packing rows on the fly ("transient" packing: no packed copy in memory).
-//
-// The assembly computes one group of PackRows rows against one or four
-// activation columns over a run of blocks (gemm*x1Asm, gemm*x4Asm), with
-// per-block activation data precomputed once per column (q8_0AuxAsm). The
-// drivers here choose the loop order:
-//
-//   - nb <= 4 (decode, a few sequences): every group streams its whole row
-//     length in one pass (one sequential read of the weights, which is
-//     what the hardware prefetchers follow best), the activation data is
-//     computed once for all groups;
-//   - nb > 4 (prefill): a tile of tileGroups groups x tileBlocks blocks
-//     stays in L1/L2 while all columns pass over it four at a time.
+// The packed matmul kernels for amd64 (AVX2, matmul_amd64.s), run by the
+// tiling driver of matmul_driver.go, which arm64 shares.
 
 func init() {
 	if !useAVX2 {
 		return
 	}
-	packedTable[Q4_0] = matMulPackedQ4_0AVX2
-	packedTable[Q8_0] = matMulPackedQ8_0AVX2
-	packedTable[Q4_K] = matMulPackedQ4_KAVX2
-	matMulTable[Q4_0] = matMulQ4_0AVX2
-	matMulTable[Q8_0] = matMulQ8_0AVX2
-	packGroupFast = packGroupAVX2
+	packedTable[Q4_0] = matMulPackedQ4_0Tiled
+	packedTable[Q8_0] = matMulPackedQ8_0Tiled
+	packedTable[Q4_K] = matMulPackedQ4_KTiled
+	matMulTable[Q4_0] = matMulQ4_0Transient
+	matMulTable[Q8_0] = matMulQ8_0Transient
+	packGroupFast = packGroupAsm
 	// Measured on one Zen 4 core streaming a 16384 x 4096 matrix: Q4_0
 	// 10.7 GiB/s with the row dots, 25.7 packed; Q4_K 20.7 and 25.9; Q8_0
 	// 20.2 and 18.6 (its row dots already stream at memory speed, and
@@ -36,305 +24,27 @@ func init() {
 	packedDiffers[Q4_K] = true
 }
 
-// packGroupAVX2 packs a whole group for Repack with the transposes
-// MatMul's transient packing uses.
-func packGroupAVX2(t Type, dst, src []byte, rowBytes, nblk int) bool {
-	switch t {
-	case Q4_0:
-		_ = dst[:nblk*PackRows*q4_0Bytes]
-		_ = src[:(PackRows-1)*rowBytes+nblk*q4_0Bytes]
-		packQ4_0Asm(&dst[0], &src[0], rowBytes, nblk)
-	case Q8_0:
-		_ = dst[:nblk*PackRows*q8_0Bytes]
-		_ = src[:(PackRows-1)*rowBytes+nblk*q8_0Bytes]
-		packQ8_0Asm(&dst[0], &src[0], rowBytes, nblk)
-	default:
-		return false
-	}
-	return true
+// Q4_K is packed only by Repack, and only on amd64: MatMul keeps the row
+// dots for it, whose float order is llama.cpp's (see dotQ4_KQ8_KAsm in
+// dot_amd64.s), and the packed kernels' is not.
+var driverQ4_K = packedDriver{t: Q4_K, blockBytes: q4_KPackedBytes, aBytes: q8_KBytes,
+	pass: auxKBlocks, tileBlocks: 8}
+
+func matMulPackedQ4_KTiled(p *Packed, r0, r1 int, a []byte, aRow, nb int, out []float32, outStride int) {
+	driverQ4_K.packed(p, r0, r1, a, aRow, nb, out, outStride)
 }
 
-const (
-	// auxBlocks bounds the blocks of one pass (16384 elements for the
-	// 32-element blocks; auxKBlocks for the 256-element K-quant blocks):
-	// per-block activation data lives on the stack.
-	auxBlocks  = 512
-	auxKBlocks = 64
-	auxKRecord = 20 // q8_KAuxAsm's bytes per block
-	// Prefill tiles are tileGroups groups (32 rows) by 2048 elements: 36
-	// KiB of Q4_0, 68 KiB of Q8_0, 37 KiB of Q4_K.
-	tileGroups = 4
-	// transientBuf holds one packed tile of the largest type (Q8_0).
-	transientBuf = tileGroups * PackRows * 64 * q8_0Bytes
-)
+// The packed Q4_K kernels under the names the shared driver calls; the
+// wrappers inline.
 
-// auxBuf is the per-block activation data of up to four columns: for
-// Q8_0 activations ys = 8*sum(qs) (for Q4_0's offset) and dy = the scale
-// as float32; for Q8_K, q8_KAuxAsm's records.
-type auxBuf struct {
-	ys [4][auxBlocks]int32
-	dy [4][auxBlocks]float32
-	k  [4][auxKBlocks * auxKRecord]byte
+func q8_KAux(nblk int, a *byte, aux *byte) { q8_KAuxAsm(nblk, a, aux) }
+
+func gemmQ4_Kx8x4(nblk int, w, a *byte, aStride int, aux *byte, auxStride int, acc *float32, accStride int, load bool) {
+	gemmQ4_Kx8x4Asm(nblk, w, a, aStride, aux, auxStride, acc, accStride, load)
 }
 
-const (
-	auxStride  = auxBlocks * 4           // bytes between columns of ys, dy
-	auxKStride = auxKBlocks * auxKRecord // bytes between columns of k
-)
-
-// packedAsm describes a type's packed kernels. The calls are direct
-// (switches on t, not function values) so that the stack buffers passed to
-// the assembly do not escape.
-type packedAsm struct {
-	t          Type
-	blockBytes int // packed bytes per block of a group
-	aBytes     int // activation bytes per block
-	pass       int // most blocks per pass (auxBlocks or auxKBlocks)
-	tileBlocks int // blocks of a prefill tile
-	// minCols is the smallest batch for which MatMul packs rows on the
-	// fly and runs the packed kernels. Below it (decode) the row dots
-	// stream the weights faster: a transient pack reads eight rows at once,
-	// which the hardware prefetchers follow far worse than one sequential
-	// row (measured on Zen 4: 9 GB/s against 11.4 GB/s per core, where a
-	// persistent packed copy, one sequential stream, reaches 28 GB/s).
-	minCols int
-}
-
-var (
-	packedQ4_0AVX2 = packedAsm{t: Q4_0, blockBytes: PackRows * q4_0Bytes, aBytes: q8_0Bytes,
-		pass: auxBlocks, tileBlocks: 64, minCols: 2}
-	packedQ8_0AVX2 = packedAsm{t: Q8_0, blockBytes: PackRows * q8_0Bytes, aBytes: q8_0Bytes,
-		pass: auxBlocks, tileBlocks: 64, minCols: 2}
-	// Q4_K is packed only by Repack: MatMul keeps the row dots for it,
-	// whose float order is llama.cpp's (see dotQ4_KQ8_KAsm), and the
-	// packed kernels' is not.
-	packedQ4_KAVX2 = packedAsm{t: Q4_K, blockBytes: q4_KPackedBytes, aBytes: q8_KBytes,
-		pass: auxKBlocks, tileBlocks: 8}
-)
-
-func matMulPackedQ4_KAVX2(p *Packed, r0, r1 int, a []byte, aRow, nb int, out []float32, outStride int) {
-	packedQ4_KAVX2.packed(p, r0, r1, a, aRow, nb, out, outStride)
-}
-
-func matMulPackedQ4_0AVX2(p *Packed, r0, r1 int, a []byte, aRow, nb int, out []float32, outStride int) {
-	packedQ4_0AVX2.packed(p, r0, r1, a, aRow, nb, out, outStride)
-}
-
-func matMulPackedQ8_0AVX2(p *Packed, r0, r1 int, a []byte, aRow, nb int, out []float32, outStride int) {
-	packedQ8_0AVX2.packed(p, r0, r1, a, aRow, nb, out, outStride)
-}
-
-func matMulQ4_0AVX2(n int, w []byte, wRow, r0, r1 int, a []byte, aRow, nb int, out []float32, outStride int) bool {
-	return packedQ4_0AVX2.transient(n, w, wRow, r0, r1, a, aRow, nb, out, outStride)
-}
-
-func matMulQ8_0AVX2(n int, w []byte, wRow, r0, r1 int, a []byte, aRow, nb int, out []float32, outStride int) bool {
-	return packedQ8_0AVX2.transient(n, w, wRow, r0, r1, a, aRow, nb, out, outStride)
-}
-
-// auxCols fills x for nc <= 4 columns (aRow bytes apart from a) over kb
-// blocks.
-func (k *packedAsm) auxCols(x *auxBuf, kb int, a []byte, aRow, nc int) {
-	for c := 0; c < nc; c++ {
-		if k.t == Q4_K {
-			q8_KAuxAsm(kb, &a[c*aRow], &x.k[c][0])
-			continue
-		}
-		q8_0AuxAsm(kb, &a[c*aRow], &x.ys[c][0], &x.dy[c][0])
-	}
-}
-
-// group runs one packed group (kb blocks at w) against nc <= 4 columns,
-// the row sums of column c going to out[c*outStride : c*outStride+8]
-// (continued from there when load).
-func (k *packedAsm) group(x *auxBuf, kb int, w *byte, a []byte, aRow, nc int, out []float32, outStride int, load bool) {
-	_ = out[(nc-1)*outStride+PackRows-1]
-	if nc == 4 {
-		switch k.t {
-		case Q4_0:
-			gemmQ4_0x8x4Asm(kb, w, &a[0], aRow, &x.ys[0][0], &x.dy[0][0], auxStride, &out[0], 4*outStride, load)
-		case Q8_0:
-			gemmQ8_0x8x4Asm(kb, w, &a[0], aRow, &x.ys[0][0], &x.dy[0][0], auxStride, &out[0], 4*outStride, load)
-		case Q4_K:
-			gemmQ4_Kx8x4Asm(kb, w, &a[0], aRow, &x.k[0][0], auxKStride, &out[0], 4*outStride, load)
-		}
-		return
-	}
-	for c := 0; c < nc; c++ {
-		switch k.t {
-		case Q4_0:
-			gemmQ4_0x8x1Asm(kb, w, &a[c*aRow], &x.ys[c][0], &x.dy[c][0], &out[c*outStride], load)
-		case Q8_0:
-			gemmQ8_0x8x1Asm(kb, w, &a[c*aRow], &x.ys[c][0], &x.dy[c][0], &out[c*outStride], load)
-		case Q4_K:
-			gemmQ4_Kx8x1Asm(kb, w, &a[c*aRow], &x.k[c][0], &out[c*outStride], load)
-		}
-	}
-}
-
-// packed computes rows [r0, r1) of p against nb activation columns: the
-// whole groups inside the range, then the groups it cuts (at the ends)
-// through a temporary.
-func (k *packedAsm) packed(p *Packed, r0, r1 int, a []byte, aRow, nb int, out []float32, outStride int) {
-	g0, g1 := (r0+PackRows-1)/PackRows, r1/PackRows // whole groups
-	if g0 > g1 {                                    // inside one group
-		k.edge(p, r0/PackRows, r0, r1, a, aRow, nb, out, outStride)
-		return
-	}
-	if r0 < g0*PackRows {
-		k.edge(p, g0-1, r0, g0*PackRows, a, aRow, nb, out, outStride)
-	}
-	if r1 > g1*PackRows {
-		k.edge(p, g1, g1*PackRows, r1, a, aRow, nb, out, outStride)
-	}
-	var x auxBuf
-	nblk := p.cols / p.t.BlockSize()
-	wg := func(g, k0 int) *byte { return &p.data[g*p.groupBytes+k0*k.blockBytes] }
-	if nb <= 4 {
-		for k0 := 0; k0 < nblk; k0 += k.pass {
-			kb := min(k.pass, nblk-k0)
-			k.auxCols(&x, kb, a[k0*k.aBytes:], aRow, nb)
-			for g := g0; g < g1; g++ {
-				k.group(&x, kb, wg(g, k0), a[k0*k.aBytes:], aRow, nb, out[g*PackRows:], outStride, k0 > 0)
-			}
-		}
-		return
-	}
-	for gb := g0; gb < g1; gb += tileGroups {
-		ge := min(gb+tileGroups, g1)
-		for k0 := 0; k0 < nblk; k0 += k.tileBlocks {
-			kb := min(k.tileBlocks, nblk-k0)
-			for c0 := 0; c0 < nb; c0 += 4 {
-				nc := min(4, nb-c0)
-				ac := a[c0*aRow+k0*k.aBytes:]
-				k.auxCols(&x, kb, ac, aRow, nc)
-				for g := gb; g < ge; g++ {
-					k.group(&x, kb, wg(g, k0), ac, aRow, nc, out[c0*outStride+g*PackRows:], outStride, k0 > 0)
-				}
-			}
-		}
-	}
-}
-
-// edge computes group g of p and writes its rows [lo, hi) only.
-func (k *packedAsm) edge(p *Packed, g, lo, hi int, a []byte, aRow, nb int, out []float32, outStride int) {
-	var x auxBuf
-	var tmp [4 * PackRows]float32
-	nblk := p.cols / p.t.BlockSize()
-	i0, i1 := lo-g*PackRows, hi-g*PackRows
-	for c0 := 0; c0 < nb; c0 += 4 {
-		nc := min(4, nb-c0)
-		for k0 := 0; k0 < nblk; k0 += k.pass {
-			kb := min(k.pass, nblk-k0)
-			ac := a[c0*aRow+k0*k.aBytes:]
-			k.auxCols(&x, kb, ac, aRow, nc)
-			k.group(&x, kb, &p.data[g*p.groupBytes+k0*k.blockBytes], ac, aRow, nc, tmp[:], PackRows, k0 > 0)
-		}
-		for c := 0; c < nc; c++ {
-			copy(out[(c0+c)*outStride+lo:(c0+c)*outStride+hi], tmp[c*PackRows+i0:c*PackRows+i1])
-		}
-	}
-}
-
-// transient is MatMul through the packed kernels, packing rows into a
-// stack buffer just before they are used: for Q4_0 and Q8_0 the
-// reference's bits, without a packed copy in memory. It declines batches
-// below k.minCols.
-func (k *packedAsm) transient(n int, w []byte, wRow, r0, r1 int, a []byte, aRow, nb int, out []float32, outStride int) bool {
-	if nb < k.minCols {
-		return false
-	}
-	var x auxBuf
-	var buf [transientBuf]byte
-	nblk := n / k.t.BlockSize()
-	full := (r1 - r0) / PackRows
-	if nb <= 4 {
-		stream := min(tileGroups*k.tileBlocks, k.pass)
-		for k0 := 0; k0 < nblk; k0 += stream {
-			kb := min(stream, nblk-k0)
-			k.auxCols(&x, kb, a[k0*k.aBytes:], aRow, nb)
-			for g := 0; g < full; g++ {
-				k.pack(buf[:], w, wRow, r0+g*PackRows, PackRows, k0, kb)
-				k.group(&x, kb, &buf[0], a[k0*k.aBytes:], aRow, nb, out[r0+g*PackRows:], outStride, k0 > 0)
-			}
-		}
-	} else {
-		for gb := 0; gb < full; gb += tileGroups {
-			ng := min(tileGroups, full-gb)
-			for k0 := 0; k0 < nblk; k0 += k.tileBlocks {
-				kb := min(k.tileBlocks, nblk-k0)
-				k.pack(buf[:], w, wRow, r0+gb*PackRows, ng*PackRows, k0, kb)
-				for c0 := 0; c0 < nb; c0 += 4 {
-					nc := min(4, nb-c0)
-					ac := a[c0*aRow+k0*k.aBytes:]
-					k.auxCols(&x, kb, ac, aRow, nc)
-					for g := 0; g < ng; g++ {
-						k.group(&x, kb, &buf[g*kb*k.blockBytes], ac, aRow, nc, out[c0*outStride+r0+(gb+g)*PackRows:], outStride, k0 > 0)
-					}
-				}
-			}
-		}
-	}
-	if rem := r1 - r0 - full*PackRows; rem > 0 {
-		var tmp [4 * PackRows]float32
-		row0 := r0 + full*PackRows
-		for c0 := 0; c0 < nb; c0 += 4 {
-			nc := min(4, nb-c0)
-			for k0 := 0; k0 < nblk; k0 += k.tileBlocks {
-				kb := min(k.tileBlocks, nblk-k0)
-				ac := a[c0*aRow+k0*k.aBytes:]
-				k.pack(buf[:], w, wRow, row0, rem, k0, kb)
-				k.auxCols(&x, kb, ac, aRow, nc)
-				k.group(&x, kb, &buf[0], ac, aRow, nc, tmp[:], PackRows, k0 > 0)
-			}
-			for c := 0; c < nc; c++ {
-				copy(out[(c0+c)*outStride+row0:(c0+c)*outStride+row0+rem], tmp[c*PackRows:c*PackRows+rem])
-			}
-		}
-	}
-	return true
-}
-
-// pack writes rows [row0, row0+nr) of w, blocks [k0, k0+kb), as packed
-// groups of kb blocks (the last padded with zero rows) into dst: whole
-// groups with the assembly transposes, a partial one in Go.
-func (k *packedAsm) pack(dst []byte, w []byte, wRow, row0, nr, k0, kb int) {
-	bb := k.t.BlockBytes()
-	ng := (nr + PackRows - 1) / PackRows
-	_ = dst[:ng*kb*k.blockBytes]
-	for g := 0; g < ng; g++ {
-		d := dst[g*kb*k.blockBytes:]
-		if g*PackRows+PackRows <= nr {
-			r := row0 + g*PackRows
-			_ = w[(r+PackRows-1)*wRow+(k0+kb)*bb-1] // the last row's last block
-			src := &w[r*wRow+k0*bb]
-			switch k.t {
-			case Q4_0:
-				packQ4_0Asm(&d[0], src, wRow, kb)
-				continue
-			case Q8_0:
-				packQ8_0Asm(&d[0], src, wRow, kb)
-				continue
-			}
-		}
-		var rs [PackRows][]byte
-		for i := range rs {
-			if r := g*PackRows + i; r < nr {
-				rs[i] = w[(row0+r)*wRow+k0*bb : (row0+r+1)*wRow]
-			}
-		}
-		for b := 0; b < kb; b++ {
-			// Direct calls: through a function value, dst would escape.
-			switch k.t {
-			case Q4_0:
-				packQ4_0Block(d[b*k.blockBytes:(b+1)*k.blockBytes], rs[:], b)
-			case Q8_0:
-				packQ8_0Block(d[b*k.blockBytes:(b+1)*k.blockBytes], rs[:], b)
-			case Q4_K:
-				packQ4_KBlock(d[b*k.blockBytes:(b+1)*k.blockBytes], rs[:], b)
-			}
-		}
-	}
+func gemmQ4_Kx8x1(nblk int, w, a *byte, aux *byte, acc *float32, load bool) {
+	gemmQ4_Kx8x1Asm(nblk, w, a, aux, acc, load)
 }
 
 //go:noescape

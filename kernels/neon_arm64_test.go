@@ -68,6 +68,50 @@ func TestARM64KernelSelection(t *testing.T) {
 			t.Errorf("dotTable[%v] is not %s", k.t, k.name)
 		}
 	}
+	// Packed kernels with SDOT only; RepackInfo says so, and the engine
+	// repacks (Q4_0) on that alone.
+	for _, ty := range packedTypes {
+		info := RepackInfo(ty)
+		if info.Fast != (wantSDOT && ty == Q4_0) || !info.SameBits {
+			t.Errorf("RepackInfo(%v) = %+v with SDOT %v", ty, info, wantSDOT)
+		}
+		want := funcPC(packedGeneric[ty])
+		var wantMM uintptr
+		if wantSDOT {
+			switch ty {
+			case Q4_0:
+				want, wantMM = funcPC(matMulPackedQ4_0Tiled), funcPC(matMulQ4_0Transient)
+			case Q8_0:
+				want, wantMM = funcPC(matMulPackedQ8_0Tiled), funcPC(matMulQ8_0Transient)
+			}
+		}
+		if funcPC(packedTable[ty]) != want {
+			t.Errorf("packedTable[%v] is not the expected kernel (SDOT %v)", ty, wantSDOT)
+		}
+		if mm := matMulTable[ty]; (mm == nil) != (wantMM == 0) || (mm != nil && funcPC(mm) != wantMM) {
+			t.Errorf("matMulTable[%v] is not the expected kernel (SDOT %v)", ty, wantSDOT)
+		}
+	}
+	if (packGroupFast != nil) != wantSDOT {
+		t.Errorf("packGroupFast installed: %v, SDOT %v", packGroupFast != nil, wantSDOT)
+	}
+	// The vector kernels need ARMv8.0 only: installed on both paths.
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"axpyF16", vecTable.axpyF16, axpyF16NEON},
+		{"axpy", vecTable.axpy, axpyNEON},
+		{"f16ToF32Row", vecTable.f16ToF32Row, f16ToF32RowNEON},
+		{"dotF16", vecTable.dotF16, dotF16NEON},
+		{"softmax", vecTable.softmax, vecGeneric.softmax},
+		{"siLUMul", vecTable.siLUMul, vecGeneric.siLUMul},
+		{"f32ToF16Row", vecTable.f32ToF16Row, vecGeneric.f32ToF16Row},
+	} {
+		if funcPC(c.got) != funcPC(c.want) {
+			t.Errorf("vecTable.%s is not the expected kernel", c.name)
+		}
+	}
 	if want := os.Getenv("BAYLING_EXPECT_ARM64_PATH"); want != "" {
 		// CI sets this to "sdot" or "neon" to make the selection a hard check.
 		got := map[bool]string{true: "sdot", false: "neon"}[arm64SDOT]
@@ -506,9 +550,12 @@ func BenchmarkARM64Dot(b *testing.B) {
 	}
 }
 
-// TestARM64AttentionKernels checks axpyF16NEON (bit-identical, with guard
-// values around dst) and dotF16NEON (the F16 dot's bound) against AxpyF16
-// and DotF16 on every length up to 70 and head sizes.
+// TestARM64AttentionKernels checks axpyF16NEON (with guard values around
+// dst) and dotF16NEON against the references axpyF16Generic and
+// dotF16Generic, bit for bit (NaN payloads included: vec_arm64.s keeps
+// the compiled reference's operand order), on every length up to 70 and
+// head sizes; the cancelling rows make any change of DotF16's summation
+// order show.
 func TestARM64AttentionKernels(t *testing.T) {
 	r := newRand(t, 0xa77)
 	lens := []int{}
@@ -526,8 +573,16 @@ func TestARM64AttentionKernels(t *testing.T) {
 				}
 			}
 			alpha := float32(r.NormFloat64())
-			if it == 2 {
+			switch it {
+			case 2:
 				alpha = math.Float32frombits(r.Uint32())
+			case 3: // a NaN alpha meeting NaN halves: the operand order shows
+				alpha = math.Float32frombits(0x7fc00a0a)
+				for i := range h {
+					if r.IntN(4) == 0 {
+						h[i] = 0xfe0b
+					}
+				}
 			}
 			const guard = 4
 			dst := make([]float32, n+2*guard)
@@ -536,35 +591,150 @@ func TestARM64AttentionKernels(t *testing.T) {
 			}
 			want := append([]float32(nil), dst...)
 			axpyF16NEON(dst[guard:guard+n:guard+n], alpha, h)
-			AxpyF16(want[guard:guard+n], alpha, h)
+			axpyF16Generic(want[guard:guard+n], alpha, h)
 			for i := range dst {
-				if !sameF32(dst[i], want[i]) {
-					t.Fatalf("AxpyF16 n=%d case %d: element %d (guard %v) = %v, reference %v",
-						n, it, i-guard, i < guard || i >= guard+n, dst[i], want[i])
+				if math.Float32bits(dst[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("AxpyF16 n=%d case %d: element %d (guard %v) = %v (%#08x), reference %v (%#08x)",
+						n, it, i-guard, i < guard || i >= guard+n, dst[i], math.Float32bits(dst[i]), want[i], math.Float32bits(want[i]))
 				}
 			}
 			q := make([]uint16, n)
 			for i := range q {
 				q[i] = F32ToF16(float32(r.NormFloat64()))
 			}
-			got, ref := dotF16NEON(h, q), DotF16(h, q)
-			if !sameF32(got, ref) {
-				hb := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(h))), 2*n)
-				qb := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(q))), 2*n)
-				if !floatDotClose(F16, n, hb, qb, got, ref) {
-					t.Fatalf("DotF16 n=%d: %v, reference %v", n, got, ref)
+			switch it {
+			case 1: // any half in q too: products of every exponent
+				for i := range q {
+					q[i] = uint16(r.Uint32()) & 0xfbff
 				}
+			case 2: // cancellations: big products and their negations a
+				// few places later, with tiny ones between that the float64
+				// sum keeps or loses depending on the order
+				h, q = cancellingRows(r, n)
+			case 3: // NaNs in both rows, distinct payloads
+				for i := range q {
+					if r.IntN(4) == 0 {
+						h[i] = 0x7e0a
+					}
+					if r.IntN(4) == 0 {
+						q[i] = 0xfe0b
+					}
+				}
+			}
+			got, ref := dotF16NEON(h, q), dotF16Generic(h, q)
+			if math.Float32bits(got) != math.Float32bits(ref) {
+				t.Fatalf("DotF16 n=%d case %d: %v (%#08x), reference %v (%#08x)",
+					n, it, got, math.Float32bits(got), ref, math.Float32bits(ref))
 			}
 		}
 	}
 }
 
+// cancellingRows returns two half rows whose products are tiny (about
+// 1e-10) except for pairs of big ones (about 4e8, 2^-70 of each other's
+// magnitude apart from the tiny ones) that cancel exactly: the rounded sum
+// is the sum of the tiny products the float64 partial sums did not lose,
+// which depends on the order of the additions.
+func cancellingRows(r *rand.Rand, n int) (h, q []uint16) {
+	h, q = make([]uint16, n), make([]uint16, n)
+	for i := range q {
+		h[i] = F32ToF16(float32(r.NormFloat64()) * 1e-5)
+		q[i] = F32ToF16(float32(r.NormFloat64()) * 1e-5)
+	}
+	big := make([]bool, n)
+	for i := range n {
+		if j := i + 1 + r.IntN(9); !big[i] && j < n && !big[j] && r.IntN(2) == 0 {
+			h[i] = F32ToF16(float32(r.NormFloat64()) * 2e4)
+			q[i] = F32ToF16(float32(r.NormFloat64()) * 2e4)
+			h[j], q[j] = h[i], q[i]^0x8000
+			big[i], big[j] = true, true
+		}
+	}
+	return h, q
+}
+
+// TestARM64VecKernels checks axpyNEON and f16ToF32RowNEON against their
+// references bit for bit (NaN payloads included) on every length up to 70
+// and longer ones, with inputs that end at an inaccessible page and guard
+// values around the outputs.
+func TestARM64VecKernels(t *testing.T) {
+	r := newRand(t, 0xf32)
+	lens := []int{}
+	for n := 0; n <= 70; n++ {
+		lens = append(lens, n)
+	}
+	lens = append(lens, 127, 128, 129, 1000, 4096)
+	const guard = 4
+	same := func(name string, n, it int, got, want []float32) {
+		t.Helper()
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s n=%d case %d: element %d (guard %v) = %v (%#08x), reference %v (%#08x)", name, n, it,
+					i-guard, i < guard || i >= guard+n, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+			}
+		}
+	}
+	// Quiet NaNs with distinct payloads: where two meet, the operand order
+	// decides which survives.
+	nanA, nanB, nanC := math.Float32frombits(0x7fc0_0a0a), math.Float32frombits(0xffc0_0b0b), math.Float32frombits(0x7fc0_0c0c)
+	for _, n := range lens {
+		for it := 0; it < 5; it++ {
+			v := vecInputs(r, n, it%4)
+			h := make([]byte, 2*n)
+			for i := range n {
+				x := uint16(r.Uint32()) // any half: subnormals, Inf, NaNs of every payload
+				if it == 0 {
+					x = F32ToF16(v[i])
+				}
+				binary.LittleEndian.PutUint16(h[2*i:], x)
+			}
+			hg := guarded(t, h)
+			var hs []uint16
+			if n > 0 {
+				hs = unsafe.Slice((*uint16)(unsafe.Pointer(&hg[0])), n)
+			}
+			got := make([]float32, n+2*guard)
+			want := make([]float32, n+2*guard)
+			for i := range got {
+				got[i] = float32(r.NormFloat64())
+				want[i] = got[i]
+			}
+			f16ToF32RowNEON(got[guard:guard+n:guard+n], hs)
+			f16ToF32RowGeneric(want[guard:guard+n], hs)
+			same("F16ToF32Row", n, it, got, want)
+
+			alpha := float32(r.NormFloat64())
+			if it >= 2 {
+				alpha = math.Float32frombits(r.Uint32())
+			}
+			dst := vecInputs(r, n+2*guard, (it+1)%4)
+			if it == 4 { // NaN alpha, and NaNs in v and dst
+				alpha = nanA
+				for i := range v {
+					if r.IntN(2) == 0 {
+						v[i] = nanB
+					}
+					if r.IntN(2) == 0 {
+						dst[guard+i] = nanC
+					}
+				}
+			}
+			vg := guardedFloats(t, v)
+			ref := append([]float32(nil), dst...)
+			axpyNEON(dst[guard:guard+n:guard+n], alpha, vg)
+			axpyGeneric(ref[guard:guard+n], alpha, vg)
+			same("Axpy", n, it, dst, ref)
+		}
+	}
+}
+
 // TestARM64PackedKernels checks the SDOT packed-matmul kernels of
-// matmul_arm64.s, which nothing dispatches to yet, against the reference:
-// packQ{4,8}_0Asm byte for byte against Repack's Go packing, q8_0AuxAsm
-// against its definition, and gemmQ{4,8}_0x8x{4,1}Asm bit for bit against
-// matMulPacked*Generic, whole and split into two K-chunks (load = true),
-// with guard values around every output.
+// matmul_arm64.s directly (the dispatched path through matmul_driver.go is
+// TestMatMulPackedGuarded's and TestMatMulAsmVsReference's) against the
+// reference: packQ{4,8}_0Asm byte for byte against Repack's Go packing,
+// q8_0AuxAsm against its definition, and gemmQ{4,8}_0x8x{4,1}Asm bit for
+// bit against matMulPacked*Generic, whole and split into two K-chunks
+// (load = true), with guard values around every output.
 func TestARM64PackedKernels(t *testing.T) {
 	if !cpu.ARM64.HasASIMDDP {
 		t.Skip("the packed kernels need the dot-product extension")

@@ -6,9 +6,11 @@ import (
 )
 
 // PackRows is the number of weight rows a packed matrix interleaves: the
-// lanes of one 256-bit register after the integer dot are eight rows, so
-// one activation load feeds eight rows and the float scaling of eight
-// outputs is one instruction, with no horizontal sums.
+// lanes of one 256-bit register (amd64), or of two 128-bit ones (arm64,
+// where an SDOT by element dots four rows with one activation dword),
+// after the integer dot are eight rows, so one activation load feeds eight
+// rows and the float scaling of eight outputs is one or two instructions,
+// with no horizontal sums.
 const PackRows = 8
 
 // Packed is a weight matrix re-laid out at load time for MatMulPacked.
@@ -93,7 +95,7 @@ type PackInfo struct {
 	SameBits bool
 }
 
-// packedFast and packedSameBits are set by the architecture files.
+// packedFast and packedDiffers are set by the architecture files.
 var packedFast, packedDiffers [maxType]bool
 
 // RepackInfo reports what repacking t buys here; both fields are false

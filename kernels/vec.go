@@ -5,14 +5,16 @@ package kernels
 // and, where an architecture file replaces an entry at init, a kernel that
 // returns the reference's bits for every input: these operations feed the
 // logits the engine compares with llama.cpp, so a faster version may not
-// move them (RMSNorm, DotF32, DotF16 and DotF16F32 sum in float64 in a
-// fixed order and stay references).
+// move them. RMSNorm, DotF32 and DotF16F32 sum in float64 in a fixed
+// order and stay references (a vector kernel would reorder the sum); DotF16
+// is dispatched only to kernels that keep its order (arm64).
 
 type vecImpl struct {
 	softmax     func(x []float32)
 	siLU        func(x []float32)
 	siLUMul     func(gate, up []float32)
 	axpyF16     func(dst []float32, alpha float32, v []uint16)
+	dotF16      func(a, b []uint16) float32
 	axpy        func(dst []float32, alpha float32, v []float32)
 	f32ToF16Row func(dst []uint16, src []float32)
 	f16ToF32Row func(dst []float32, src []uint16)
@@ -25,6 +27,7 @@ var vecGeneric = vecImpl{
 	siLU:        siLUGeneric,
 	siLUMul:     siLUMulGeneric,
 	axpyF16:     axpyF16Generic,
+	dotF16:      dotF16Generic,
 	axpy:        axpyGeneric,
 	f32ToF16Row: f32ToF16RowGeneric,
 	f16ToF32Row: f16ToF32RowGeneric,
@@ -50,6 +53,10 @@ func SiLUMul(gate, up []float32) { vecTable.siLUMul(gate, up) }
 // AxpyF16 sets dst[i] += alpha * float(v[i]): attention's weighted sum over
 // an F16 value cache. The product is rounded before the add (no FMA).
 func AxpyF16(dst []float32, alpha float32, v []uint16) { vecTable.axpyF16(dst, alpha, v) }
+
+// DotF16 is ggml_vec_dot_f16's scalar path: each half product (exact in
+// float32) summed in float64 in index order, rounded once at the end.
+func DotF16(a, b []uint16) float32 { return vecTable.dotF16(a, b) }
 
 // Axpy sets dst[i] += alpha * v[i] (ggml_vec_mad_f32, unfused).
 func Axpy(dst []float32, alpha float32, v []float32) { vecTable.axpy(dst, alpha, v) }

@@ -16,6 +16,7 @@ func init() {
 		siLU:        siLUAVX2,
 		siLUMul:     siLUMulAVX2,
 		axpyF16:     axpyF16AVX2,
+		dotF16:      dotF16Generic,
 		axpy:        axpyAVX2,
 		f32ToF16Row: f32ToF16RowAVX2,
 		f16ToF32Row: f16ToF32RowAVX2,

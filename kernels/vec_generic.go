@@ -138,9 +138,8 @@ func DotF16F32(k []uint16, q []float32) float32 {
 	return float32(s)
 }
 
-// DotF16 is ggml_vec_dot_f16's scalar path: each half product (exact in
-// float32) summed in float64, rounded once at the end.
-func DotF16(a, b []uint16) float32 {
+// dotF16Generic is the reference DotF16.
+func dotF16Generic(a, b []uint16) float32 {
 	b = b[:len(a)]
 	var s float64
 	for i, h := range a {

@@ -89,7 +89,7 @@ func Open(path string) (*Model, error) {
 
 // repack makes packed copies (kernels.Repack) of the matrices whose type
 // has a fast packed kernel on this CPU (kernels.RepackInfo: Q4_0 and Q4_K
-// with AVX2), once per model, from the first
+// with AVX2, Q4_0 with arm64 SDOT), once per model, from the first
 // NewContext on: every context created later sees them, and none can run
 // before (Once orders the copy before any context's use).
 //
