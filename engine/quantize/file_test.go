@@ -3,10 +3,7 @@ package quantize
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/json"
-	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -247,7 +244,7 @@ func TestQuantizeFileErrors(t *testing.T) {
 // installs node-llama-cpp on first use); without them it is skipped,
 // except under CI=true, where it fails.
 func TestLlamaCppLoadsQuantized(t *testing.T) {
-	tool := llamaCppTool(t)
+	tool := fixtures.LlamaCppTool(t)
 	in := fixtures.Path(t, "tiny-llama2-f16.gguf")
 	dir := t.TempDir()
 	for _, ft := range []string{"q8_0", "q4_0", "q4_k_m"} {
@@ -255,60 +252,9 @@ func TestLlamaCppLoadsQuantized(t *testing.T) {
 		if err := QuantizeFile(in, out, ft, 2, nil); err != nil {
 			t.Fatal(err)
 		}
-		res := runLlamaCpp(t, tool, out)
+		res := fixtures.RunLlamaCpp(t, tool, out)
 		t.Logf("llama.cpp loaded %s: %v", filepath.Base(out), res)
 	}
-}
-
-// llamaCppTool returns the path of the llamacpp-bench runner, or skips
-// (fails under CI=true) when it or node is unavailable.
-func llamaCppTool(t *testing.T) string {
-	t.Helper()
-	fail := func(msg string) {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	d := fixtures.Dir()
-	if d == "" {
-		fail("shared folder not found; set BAYLING_FIXTURES")
-	}
-	tool := filepath.Join(d, "..", "tools", "llamacpp-bench", "run")
-	if _, err := os.Stat(tool); err != nil {
-		fail("llama.cpp runner not found at " + tool)
-	}
-	for _, bin := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			fail(bin + " not found: the llama.cpp runner needs node and npm")
-		}
-	}
-	return tool
-}
-
-// runLlamaCpp loads path in llama.cpp and evaluates a few tokens (8 prompt
-// tokens, 4 generated, 1 thread, 1 repetition), returning its JSON report.
-func runLlamaCpp(t *testing.T, tool, path string) map[string]any {
-	t.Helper()
-	cmd := exec.Command(tool, path, "8", "4", "1", "1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("llama.cpp could not run %s: %v\n%s", path, err, stderr.String())
-	}
-	var res map[string]any
-	line := strings.TrimSpace(string(out))
-	if i := strings.LastIndexByte(line, '\n'); i >= 0 {
-		line = line[i+1:]
-	}
-	if err := json.Unmarshal([]byte(line), &res); err != nil {
-		t.Fatalf("llama.cpp on %s: unexpected output %q: %v", path, out, err)
-	}
-	if v, ok := res["decode_tps"].(float64); !ok || !(v > 0) || math.IsInf(v, 0) {
-		t.Errorf("llama.cpp on %s: no tokens generated: %v", path, res)
-	}
-	return res
 }
 
 func TestAtomicFile(t *testing.T) {

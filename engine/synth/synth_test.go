@@ -185,3 +185,26 @@ func TestGenerateVocab(t *testing.T) {
 		}
 	}
 }
+
+// TestLlamaCppLoadsSynthetic: llama.cpp loads and runs what bayling synth
+// writes, in each of the types make bench uses (on the tiny shape, with
+// the real vocabulary; the big shapes differ only in their dimensions).
+func TestLlamaCppLoadsSynthetic(t *testing.T) {
+	tool := fixtures.LlamaCppTool(t)
+	s, err := ShapeByName("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"q4_0", "q4_k_m", "q8_0"} {
+		ft, err := quantize.ParseFileType(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), name+".gguf")
+		if _, err := Write(path, Options{Shape: s, Type: ft, Vocab: fixtures.Path(t, s.VocabFile), Threads: 2}); err != nil {
+			t.Fatal(err)
+		}
+		res := fixtures.RunLlamaCpp(t, tool, path)
+		t.Logf("llama.cpp ran synthetic %s: prefill %.0f tok/s, decode %.0f tok/s", name, res["prefill_tps"], res["decode_tps"])
+	}
+}
