@@ -10,6 +10,7 @@ import (
 
 	"github.com/ebitengine/purego"
 
+	"github.com/baylingd/baylingd/accel/internal/libcache"
 	"github.com/baylingd/baylingd/kernels"
 )
 
@@ -26,29 +27,10 @@ type library struct {
 	destroyMem  func(ctx uint64, mem *rknnTensorMem) int32
 }
 
-var (
-	libMu   sync.Mutex
-	libs    = map[string]*library{}
-	libErrs = map[string]error{}
-)
+// libraries opens each library path once per process.
+var libraries = libcache.New(openLibrary)
 
-func loadLibrary(path string) (*library, error) {
-	libMu.Lock()
-	defer libMu.Unlock()
-	if l, ok := libs[path]; ok {
-		return l, nil
-	}
-	if err, ok := libErrs[path]; ok {
-		return nil, err
-	}
-	l, err := openLibrary(path)
-	if err != nil {
-		libErrs[path] = err
-		return nil, err
-	}
-	libs[path] = l
-	return l, nil
-}
+func loadLibrary(path string) (*library, error) { return libraries.Load(path) }
 
 func openLibrary(path string) (*library, error) {
 	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)

@@ -5,9 +5,9 @@ package vulkan
 import (
 	"fmt"
 	"runtime"
-	"sync"
 	"unsafe"
 
+	"github.com/baylingd/baylingd/accel/internal/libcache"
 	"github.com/ebitengine/purego"
 )
 
@@ -43,29 +43,10 @@ type library struct {
 	enumInstanceVersn fn
 }
 
-var (
-	libMu   sync.Mutex
-	libs    = map[string]*library{}
-	libErrs = map[string]error{}
-)
+// libraries opens each library path once per process.
+var libraries = libcache.New(openLibrary)
 
-func loadLibrary(path string) (*library, error) {
-	libMu.Lock()
-	defer libMu.Unlock()
-	if l, ok := libs[path]; ok {
-		return l, nil
-	}
-	if err, ok := libErrs[path]; ok {
-		return nil, err
-	}
-	l, err := openLibrary(path)
-	if err != nil {
-		libErrs[path] = err
-		return nil, err
-	}
-	libs[path] = l
-	return l, nil
-}
+func loadLibrary(path string) (*library, error) { return libraries.Load(path) }
 
 func openLibrary(path string) (*library, error) {
 	h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
