@@ -119,62 +119,20 @@ type bpeBigram struct {
 	size        int32 // bytes of the pair when pushed, to spot stale entries
 }
 
-// bpeQueue is a binary min-heap ordered like llama.cpp's llm_bigram_bpe
-// comparator: lowest rank first, then leftmost.
-type bpeQueue []bpeBigram
-
-func (q bpeQueue) less(i, j int) bool {
-	if q[i].rank != q[j].rank {
-		return q[i].rank < q[j].rank
+// before orders bpe bigrams like llama.cpp's llm_bigram_bpe comparator:
+// lowest rank first, then leftmost.
+func (b bpeBigram) before(o bpeBigram) bool {
+	if b.rank != o.rank {
+		return b.rank < o.rank
 	}
-	return q[i].left < q[j].left
-}
-
-func (q *bpeQueue) push(b bpeBigram) {
-	*q = append(*q, b)
-	h := *q
-	i := len(h) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-}
-
-func (q *bpeQueue) pop() bpeBigram {
-	h := *q
-	top := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h = h[:n]
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && h.less(r, l) {
-			m = r
-		}
-		if !h.less(m, i) {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-	*q = h
-	return top
+	return b.left < o.left
 }
 
 // bpeSession holds the scratch space of one Encode call.
 type bpeSession struct {
 	t     *Tokenizer
 	syms  []bpeSymbol
-	queue bpeQueue
+	queue queue[bpeBigram]
 	enc   []byte // byte-encoded text of a word or symbol
 	key   []byte
 }

@@ -18,62 +18,20 @@ type spmBigram struct {
 	size        int32
 }
 
-// spmQueue is a binary max-heap ordered like llama.cpp's llm_bigram_spm
-// comparator: highest score first, then leftmost.
-type spmQueue []spmBigram
-
-func (q spmQueue) less(i, j int) bool { // "i comes out before j"
-	if q[i].score != q[j].score {
-		return q[i].score > q[j].score
+// before orders spm bigrams like llama.cpp's llm_bigram_spm comparator:
+// highest score first, then leftmost.
+func (b spmBigram) before(o spmBigram) bool {
+	if b.score != o.score {
+		return b.score > o.score
 	}
-	return q[i].left < q[j].left
-}
-
-func (q *spmQueue) push(b spmBigram) {
-	*q = append(*q, b)
-	h := *q
-	i := len(h) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			break
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-}
-
-func (q *spmQueue) pop() spmBigram {
-	h := *q
-	top := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h = h[:n]
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		m := l
-		if r := l + 1; r < n && h.less(r, l) {
-			m = r
-		}
-		if !h.less(m, i) {
-			break
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-	*q = h
-	return top
+	return b.left < o.left
 }
 
 type spmSession struct {
 	t     *Tokenizer
 	buf   []byte
 	syms  []spmSymbol
-	queue spmQueue
+	queue queue[spmBigram]
 }
 
 // utf8Len is llama.cpp's unicode_len_utf8: the length a lead byte announces,
