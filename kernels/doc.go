@@ -38,8 +38,9 @@
 // matmul's tiling driver, which both architectures share, is
 // matmul_driver.go (`(amd64 || arm64) && !purego && !noasm`). Each
 // architecture decides once, in an init function, from golang.org/x/sys/cpu
-// (amd64: cpu_amd64.go, useAVX2 = AVX2 && FMA && F16C; arm64: cpu_arm64.go,
-// SDOT from HasASIMDDP unless BAYLING_ARM64_NOSDOT is set), and replaces
+// (amd64: cpu_amd64.go, useAVX2 = AVX2 && FMA && F16C, and useAVX512VNNI
+// = that && AVX-512 F, BW, VL and VNNI; arm64: cpu_arm64.go, SDOT from
+// HasASIMDDP unless BAYLING_ARM64_NOSDOT is set), and replaces
 // entries of these tables, which every exported function reads (never a
 // per-call feature test):
 //
@@ -55,7 +56,8 @@
 //	                               in vecGeneric
 //	readSum                        Bandwidth's read loop; reference readSumGeneric
 //	impl                           the name Impl returns: "generic", "amd64-avx2",
-//	                               "arm64-neon", "arm64-neon-sdot"
+//	                               "amd64-avx512vnni", "arm64-neon",
+//	                               "arm64-neon-sdot"
 //
 // What each architecture installs:
 //
@@ -64,19 +66,28 @@
 //	                 Q6_K F16               Q5_K Q6_K F16           Q4_K Q5_K Q6_K F16
 //	quantTable       Q8_0 Q8_K F16          Q8_0 Q8_K F16           Q8_0 Q8_K F16
 //	packedTable      Q4_0 Q8_0 Q4_K         Q4_0 Q8_0               none
-//	matMulTable      Q4_0 Q8_0 (nb >= 2)    Q4_0 Q8_0 (nb >= 2)     none
+//	matMulTable      Q4_0 Q8_0 (nb >= 2),   Q4_0 Q8_0 (nb >= 2)     none
+//	                 Q6_K (nb >= 4)
 //	RepackInfo.Fast  Q4_0 Q4_K              Q4_0                    none
 //	vecTable         all but DotF16         AxpyF16 Axpy DotF16     AxpyF16 Axpy DotF16
 //	                                        F16ToF32Row             F16ToF32Row
 //	readSum          AVX2                   NEON                    NEON
 //
+// With AVX-512 VNNI (Zen 4, Intel from Cascade/Ice Lake), amd64 replaces
+// the Q4_0 and Q8_0 entries of packedTable and matMulTable with the
+// kernels of matmul_vnni_amd64.go (one column of MatMulPacked keeps the
+// AVX2 kernel; see below); everything else stays AVX2. `GODEBUG=
+// cpu.avx512f=off` selects the AVX2 set.
+//
 // The references stay in dotGeneric, vecGeneric, packedGeneric and the
 // named quantizers so that every kernel is tested against its own
 // reference on the same machine (dispatch_test.go, matmul_packed_test.go,
 // fuzz_asm_test.go, and on arm64 neon_arm64_test.go, which also calls both
-// variants of each arm64 kernel directly). x/sys/cpu honours GODEBUG, so
-// `GODEBUG=cpu.avx2=off` (amd64) or `GODEBUG=cpu.asimddp=off` (arm64)
-// selects the fallback paths of a binary at run time. Go's arm64 assembler
+// variants of each arm64 kernel directly; on amd64 with AVX-512 VNNI the
+// matmul tests also run the AVX2 set it replaced, see altMatMulImpls).
+// x/sys/cpu honours GODEBUG, so `GODEBUG=cpu.avx2=off` (amd64) or
+// `GODEBUG=cpu.asimddp=off` (arm64) selects the fallback paths of a binary
+// at run time. Go's arm64 assembler
 // lacks most NEON forms used here (SDOT, the widening multiplies, vector
 // FADD/FMUL/FCVTL ...); the .s files emit them as WORDs with the mnemonic
 // in a comment, and sdot_encoding_test.go re-derives every WORD from its
@@ -102,7 +113,14 @@
 //     scalar reference order: a last-bit difference flips a few activation
 //     quants at the next layer). The packed Q4_K kernel sums whole blocks
 //     per row instead, so for Q4_K MatMulPacked and MatMul differ in the
-//     last bits (RepackInfo.SameBits).
+//     last bits (RepackInfo.SameBits). MatMul's four-column Q6_K dot
+//     (matMulQ6_KAVX2) repeats the single dot's arithmetic per column, so
+//     MatMul gives Dot's bits for every type and batch size
+//     (TestMatMulMatchesDot).
+//
+// The AVX-512 VNNI kernels (Q4_0, Q8_0 matmul) return the references'
+// bits, like the AVX2 ones: exact int32 block sums (VPDPBUSD does not
+// saturate), then the reference's float steps per row.
 //
 // What the arm64 (NEON) kernels return: bit for bit everything (the
 // Q4_0, Q8_0, Q4_K, Q5_K and Q6_K dots on both paths, MatMul and
@@ -119,11 +137,25 @@
 // amd64, and on arm64 with SDOT, for Q4_0 and Q8_0 from two activation
 // rows on, it packs the weights on the fly ("transient" packing into a
 // stack buffer, no extra memory) into the layout of Packed and runs the
-// packed kernels, tiled so that 32 rows x 2048 elements of weights stay in
-// L1/L2 while all activation rows pass over them four at a time. One
-// activation row (decode) keeps the row dots: reading eight rows at once to
-// pack them streams the weights slower than reading one (measured on
-// amd64).
+// packed kernels. One activation row (decode) keeps the row dots: reading
+// eight rows at once to pack them streams the weights slower than reading
+// one (measured on amd64).
+//
+// The loop order depends on nb (matmul_driver.go). A decode step of up
+// to 16 sequences reads every weight group once, running each kernel call
+// over all its columns while the group is in L1, with the per-block
+// activation data computed once per call; prefill tiles 32 rows x 2048
+// elements of weights in L1/L2 while all activation rows pass over them.
+// The AVX2 and SDOT kernels do 8 rows x 1 or 4 columns per call. With
+// AVX-512 VNNI (matmul_vnni_amd64.go, generated by
+// matmul_vnni_gen_test.go) a call does 16 rows (two groups, one zmm lane
+// per row) x up to 8 columns, one weight vector unpacked for all of them
+// and VPDPBUSD taking each activation dword as a broadcast memory
+// operand: on Zen 4, 160 GMAC/s per core at 8 columns against 92 for the
+// AVX2 8x4 kernel, about the limit of the two pipes that do both the
+// integer dots and the float multiplies (BenchmarkMatMulPackedBatch).
+// Both sets prefetch the weights ahead of the hardware prefetchers,
+// which left the kernels waiting on DRAM in decode.
 //
 // Repack makes a persistent packed copy (PackRows = 8 rows interleaved four
 // bytes at a time: one broadcast activation dword feeds eight rows, which

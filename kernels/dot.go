@@ -33,8 +33,9 @@ var impl = "generic"
 // Impl names the kernels this process runs: "generic" for the pure-Go
 // references (other architectures, the purego/noasm build tags, or a CPU
 // without the needed features), "amd64-avx2" for the AVX2/FMA/F16C
-// assembly, "arm64-neon-sdot" and "arm64-neon" for the NEON assembly with
-// and without the dot-product extension. Benchmarks print it.
+// assembly, "amd64-avx512vnni" for that with the AVX-512 VNNI packed
+// matmul kernels, "arm64-neon-sdot" and "arm64-neon" for the NEON assembly
+// with and without the dot-product extension. Benchmarks print it.
 func Impl() string { return impl }
 
 // dotTable is what Dot and MatMul use: the reference functions, with entries

@@ -25,6 +25,7 @@ func init() {
 	dotTable[Q5_K] = dotQ5_KQ8_KAVX2
 	dotTable[Q6_K] = dotQ6_KQ8_KAVX2
 	dotTable[F16] = dotF16F16AVX2
+	matMulTable[Q6_K] = matMulQ6_KAVX2
 }
 
 // checkRows panics, like a slice expression would, unless w and a hold nb
@@ -79,6 +80,37 @@ func dotQ6_KQ8_KAVX2(n int, w, a []byte) float32 {
 	return dotQ6_KQ8_KAsm(nb, unsafe.SliceData(w), unsafe.SliceData(a))
 }
 
+// matMulQ6_KAVX2 is MatMul for Q6_K on four or more activation rows (a
+// decode step of several sequences through the output layer, which
+// llama.cpp's Q4_0 and Q4_K_M files keep in Q6_K): each weight row
+// against four activation rows at a time with dotQ6_KQ8_Kx4Asm, which
+// unpacks the 6-bit weights once for the four (about 45 vector
+// instructions per column and block against 75 for the single dot), the
+// last nb%4 with the single dot. Every result has dotQ6_KQ8_KAsm's bits,
+// so MatMul gives Dot's values for any batch. Fewer rows: the row loop.
+func matMulQ6_KAVX2(n int, w []byte, wRow, r0, r1 int, a []byte, aRow, nb int, out []float32, outStride int) bool {
+	nblk := n / QK_K
+	if nb < 4 || nblk == 0 {
+		return false
+	}
+	_ = a[(nb-1)*aRow+nblk*q8_KBytes-1]
+	var o [4]float32
+	for r := r0; r < r1; r++ {
+		wr := w[r*wRow : r*wRow+nblk*q6_KBytes]
+		b := 0
+		for ; b+4 <= nb; b += 4 {
+			dotQ6_KQ8_Kx4Asm(nblk, &wr[0], &a[b*aRow], aRow, &o[0])
+			for c, v := range o {
+				out[(b+c)*outStride+r] = v
+			}
+		}
+		for ; b < nb; b++ {
+			out[b*outStride+r] = dotQ6_KQ8_KAsm(nblk, &wr[0], &a[b*aRow])
+		}
+	}
+	return true
+}
+
 // dotF16F16AVX2 is dotF16F16 with the products (exact in float32) summed in
 // float64 eight at a time: it differs from the reference only by the order
 // of float64 additions, so the rounded result is almost always identical.
@@ -106,6 +138,9 @@ func dotQ5_KQ8_KAsm(nb int, w, a *byte) float32
 
 //go:noescape
 func dotQ6_KQ8_KAsm(nb int, w, a *byte) float32
+
+//go:noescape
+func dotQ6_KQ8_Kx4Asm(nb int, w, a *byte, aStride int, out *float32)
 
 //go:noescape
 func dotF16Asm(n int, w, a *byte) float64

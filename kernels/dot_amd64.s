@@ -617,6 +617,131 @@ q6kloop:
 	VZEROUPPER
 	RET
 
+// Q6SUB4(q, k, h, A) is Q6SUB for four activation columns (DI + 0, R8,
+// 2*R8, R11 = 3*R8), elements 32k..32k+31 of half h, into Y4-Y7; Y10 =
+// the shuffled scales, Y15 = products.
+#define Q6SUB4(q, k, h, A) \
+	VPSHUFB    ·q6shuf<>+(32*(k))(SB), A, Y10 \
+	VPMADDUBSW 4+128*h+32*k(DI), q, Y15       \
+	VPMADDWD   Y10, Y15, Y15                   \
+	VPADDD     Y15, Y4, Y4                     \
+	VPMADDUBSW 4+128*h+32*k(DI)(R8*1), q, Y15  \
+	VPMADDWD   Y10, Y15, Y15                   \
+	VPADDD     Y15, Y5, Y5                     \
+	VPMADDUBSW 4+128*h+32*k(DI)(R8*2), q, Y15  \
+	VPMADDWD   Y10, Y15, Y15                   \
+	VPADDD     Y15, Y6, Y6                     \
+	VPMADDUBSW 4+128*h+32*k(DI)(R11*1), q, Y15 \
+	VPMADDWD   Y10, Y15, Y15                   \
+	VPADDD     Y15, Y7, Y7
+
+// Q6HALF4(h, A) is Q6HALF for four columns: ql in Y11/Y12, qh in Y13,
+// the 6-bit weights built in Y14 (Y15 a temporary), the scales of the
+// half in A; the constants are memory operands.
+#define Q6HALF4(h, A) \
+	VMOVDQU 64*h(SI), Y11          \
+	VMOVDQU 32+64*h(SI), Y12       \
+	VMOVDQU 128+32*h(SI), Y13      \
+	VPAND   ·b03<>(SB), Y13, Y14   \
+	VPSLLW  $4, Y14, Y14           \
+	VPAND   ·b0F<>(SB), Y11, Y15   \
+	VPOR    Y15, Y14, Y14          \
+	Q6SUB4(Y14, 0, h, A)           \
+	VPSLLW  $2, Y13, Y14           \
+	VPAND   ·b30<>(SB), Y14, Y14   \
+	VPAND   ·b0F<>(SB), Y12, Y15   \
+	VPOR    Y15, Y14, Y14          \
+	Q6SUB4(Y14, 1, h, A)           \
+	VPAND   ·b30<>(SB), Y13, Y14   \
+	VPSRLW  $4, Y11, Y15           \
+	VPAND   ·b0F<>(SB), Y15, Y15   \
+	VPOR    Y15, Y14, Y14          \
+	Q6SUB4(Y14, 2, h, A)           \
+	VPSRLW  $2, Y13, Y14           \
+	VPAND   ·b30<>(SB), Y14, Y14   \
+	VPSRLW  $4, Y12, Y15           \
+	VPAND   ·b0F<>(SB), Y15, Y15   \
+	VPOR    Y15, Y14, Y14          \
+	Q6SUB4(Y14, 3, h, A)
+
+// Q6BSUMS(bsums, s) starts a column's block sum s at -32*sum sc*bsums
+// (Y15 = the int16 scales in order, Y14 = 0).
+#define Q6BSUMS(bsums, s) \
+	VPMADDWD bsums, Y15, s \
+	VPSLLD   $5, s, s      \
+	VPSUBD   s, Y14, s
+
+// Q6FINISH(yd, s, acc) adds a column's block sum s, scaled by yd *
+// fp16(x.d) (x.d as float32 in X12), into acc as dotQ6_KQ8_KAsm does.
+#define Q6FINISH(yd, s, acc) \
+	VMULSS       yd, X12, X14 \
+	VBROADCASTSS X14, Y14     \
+	VCVTDQ2PS    s, s         \
+	VFMADD231PS  s, Y14, acc
+
+// Q6HSUM(acc, x) reduces acc (x its low half) to x[0] in HSUM8's order;
+// clobbers X15.
+#define Q6HSUM(acc, x) \
+	VEXTRACTF128 $1, acc, X15 \
+	VADDPS       X15, x, x    \
+	VMOVHLPS     x, X15, X15  \
+	VADDPS       X15, x, x    \
+	VMOVSHDUP    x, X15       \
+	VADDSS       X15, x, x
+
+// func dotQ6_KQ8_Kx4Asm(nb int, w, a *byte, aStride int, out *float32)
+// dotQ6_KQ8_KAsm of one row against four activation rows (at a, aStride
+// bytes apart), out[c] for row c: the weights are unpacked once for the
+// four, and each column's arithmetic is the single dot's, in its order,
+// so each result has its bits. SI = w, DI = column 0, R8 = aStride, R11 =
+// 3*aStride, CX = blocks left. Y0-Y3 = float sums, Y4-Y7 = int32 block
+// sums of columns 0-3, Y8/Y9 = int16 scales of half 0/1, X12 = fp16(x.d).
+TEXT ·dotQ6_KQ8_Kx4Asm(SB), NOSPLIT, $0-40
+	MOVQ   nb+0(FP), CX
+	MOVQ   w+8(FP), SI
+	MOVQ   a+16(FP), DI
+	MOVQ   aStride+24(FP), R8
+	LEAQ   (R8)(R8*2), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+q6kx4loop:
+	VPMOVSXBW 192(SI), Y15 // 16 int16 scales
+	VPXOR     Y14, Y14, Y14
+	Q6BSUMS(260(DI), Y4)
+	Q6BSUMS(260(DI)(R8*1), Y5)
+	Q6BSUMS(260(DI)(R8*2), Y6)
+	Q6BSUMS(260(DI)(R11*1), Y7)
+	VPERMQ    $0x44, Y15, Y8
+	VPERMQ    $0xee, Y15, Y9
+	Q6HALF4(0, Y8)
+	Q6HALF4(1, Y9)
+	MOVWLZX   208(SI), AX
+	VMOVD     AX, X12
+	VCVTPH2PS X12, X12
+	Q6FINISH(0(DI), Y4, Y0)
+	Q6FINISH(0(DI)(R8*1), Y5, Y1)
+	Q6FINISH(0(DI)(R8*2), Y6, Y2)
+	Q6FINISH(0(DI)(R11*1), Y7, Y3)
+	ADDQ      $210, SI
+	ADDQ      $292, DI
+	DECQ      CX
+	JNZ       q6kx4loop
+
+	MOVQ   out+32(FP), DX
+	Q6HSUM(Y0, X0)
+	Q6HSUM(Y1, X1)
+	Q6HSUM(Y2, X2)
+	Q6HSUM(Y3, X3)
+	VMOVSS X0, 0(DX)
+	VMOVSS X1, 4(DX)
+	VMOVSS X2, 8(DX)
+	VMOVSS X3, 12(DX)
+	VZEROUPPER
+	RET
+
 // func dotF16Asm(n int, w, a *byte) float64
 // n > 0 is a multiple of 16. SI = w, DI = a (halves), CX = elements left.
 // Products of halves are exact in float32; they are widened and summed in

@@ -104,13 +104,14 @@ func FuzzVecAsm(f *testing.F) {
 
 // FuzzMatMulAsm: MatMul and MatMulPacked of Q4_0 and Q8_0 matrices (any
 // quant bits, scales from the input) give the reference dots' bits, for
-// any row range and batch size.
+// any row range and batch size (up to 20: more than one column chunk of
+// the VNNI kernels), with every matmul implementation this CPU runs.
 func FuzzMatMulAsm(f *testing.F) {
 	f.Add(byte(0), byte(13), byte(5), byte(2), byte(11), seedBytes(2000, 1))
 	f.Add(byte(1), byte(8), byte(1), byte(0), byte(8), seedBytes(3000, 2))
 	f.Fuzz(func(t *testing.T, sel, rows, nb, r0, r1 byte, data []byte) {
 		ty := []Type{Q4_0, Q8_0}[int(sel)%2]
-		nr, nc := int(rows%40)+1, int(nb%9)+1
+		nr, nc := int(rows%40)+1, int(nb%20)+1
 		lo, hi := int(r0)%nr, int(r1)%(nr+1)
 		if lo > hi {
 			lo, hi = hi, lo
@@ -140,31 +141,33 @@ func FuzzMatMulAsm(f *testing.F) {
 		}
 		p, _ := Repack(ty, nr, n, w)
 		aRow := rowSize(Q8_0, n)
-		for _, packed := range []bool{false, true} {
-			out := make([]float32, nc*nr)
-			for i := range out {
-				out[i] = math.Float32frombits(sentinel)
-			}
-			if packed {
-				MatMulPacked(p, lo, hi, a, nc, out, nr)
-			} else {
-				MatMul(ty, n, w, lo, hi, a, nc, out, nr)
-			}
-			for c := 0; c < nc; c++ {
-				for r := 0; r < nr; r++ {
-					v := out[c*nr+r]
-					if r < lo || r >= hi {
-						if math.Float32bits(v) != sentinel {
-							t.Fatalf("%v packed=%v: row %d outside [%d,%d) written", ty, packed, r, lo, hi)
+		forEachMatMulImpl(func(impl string) {
+			for _, packed := range []bool{false, true} {
+				out := make([]float32, nc*nr)
+				for i := range out {
+					out[i] = math.Float32frombits(sentinel)
+				}
+				if packed {
+					MatMulPacked(p, lo, hi, a, nc, out, nr)
+				} else {
+					MatMul(ty, n, w, lo, hi, a, nc, out, nr)
+				}
+				for c := 0; c < nc; c++ {
+					for r := 0; r < nr; r++ {
+						v := out[c*nr+r]
+						if r < lo || r >= hi {
+							if math.Float32bits(v) != sentinel {
+								t.Fatalf("%v packed=%v (%s): row %d outside [%d,%d) written", ty, packed, impl, r, lo, hi)
+							}
+							continue
 						}
-						continue
-					}
-					want := dotGeneric[ty](n, w[r*wRow:(r+1)*wRow], a[c*aRow:(c+1)*aRow])
-					if math.Float32bits(v) != math.Float32bits(want) {
-						t.Fatalf("%v packed=%v rows %d nb %d n %d: out[%d][%d] = %v, reference %v", ty, packed, nr, nc, n, c, r, v, want)
+						want := dotGeneric[ty](n, w[r*wRow:(r+1)*wRow], a[c*aRow:(c+1)*aRow])
+						if math.Float32bits(v) != math.Float32bits(want) {
+							t.Fatalf("%v packed=%v (%s) rows %d nb %d n %d: out[%d][%d] = %v, reference %v", ty, packed, impl, nr, nc, n, c, r, v, want)
+						}
 					}
 				}
 			}
-		}
+		})
 	})
 }

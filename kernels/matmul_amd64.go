@@ -22,6 +22,9 @@ func init() {
 	packedFast[Q4_0] = true
 	packedFast[Q4_K] = true
 	packedDiffers[Q4_K] = true
+	if useAVX512VNNI {
+		useVNNIPacked()
+	}
 }
 
 // Q4_K is packed only by Repack, and only on amd64: MatMul keeps the row

@@ -173,6 +173,16 @@ x4loop:
 	VPAND   Y15, Y8, Y8
 	Q40MAC4(30, Y8)
 
+	// Prefetch 2304 bytes (16 blocks) ahead in the group's stream (past
+	// its end: the next group's start). Decode streams the weights from
+	// DRAM; without this the hardware prefetchers left the kernel waiting
+	// (Zen 4, 32768 x 2048 in calls of 1408 rows, 8 columns: 56 GMAC/s
+	// against 73; 4 columns: 54 against 80). The one-column kernel is
+	// faster without (one stream the hardware follows well).
+	PREFETCHT0 2304(SI)
+	PREFETCHT0 2368(SI)
+	PREFETCHT0 2432(SI)
+
 	VCVTPH2PS 0(SI), Y12
 	Q40FINISH(Y4, Y0, 0(BX), 0(DX))
 	Q40FINISH(Y5, Y1, 0(BX)(R12*1), 0(DX)(R12*1))

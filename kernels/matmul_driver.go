@@ -20,8 +20,16 @@ package kernels
 //     length in one pass (one sequential read of the weights, which is
 //     what the hardware prefetchers follow best), the activation data is
 //     computed once for all groups;
-//   - nb > 4 (prefill): a tile of tileGroups groups x tileBlocks blocks
-//     stays in L1/L2 while all columns pass over it four at a time.
+//   - 4 < nb <= wideCols (decode of up to 16 sequences): the same, in
+//     passes of up to 8192 elements, each group running the four-column
+//     kernel over every chunk of four columns while its weights are in
+//     L1 (before, such batches took the prefill tiling below, which
+//     recomputes the activation data for every tile of four groups);
+//   - nb > wideCols (prefill): a tile of tileGroups groups x tileBlocks
+//     blocks stays in L1/L2 while all columns pass over it four at a time.
+//
+// On amd64 with AVX-512 VNNI, Q4_0 and Q8_0 take the drivers of
+// matmul_vnni_amd64.go instead.
 //
 // Packed Q4_K kernels exist on amd64 only (driverQ4_K, matmul_amd64.go);
 // on arm64 q8_KAux and gemmQ4_Kx8x{4,1}, which the Q4_K cases below call,
@@ -63,15 +71,47 @@ const (
 // Q8_0 activations ys = 8*sum(qs) (for Q4_0's offset) and dy = the scale
 // as float32; for Q8_K, q8_KAux's records (amd64 only; unused on arm64).
 type auxBuf struct {
-	ys [4][auxBlocks]int32
-	dy [4][auxBlocks]float32
-	k  [4][auxKBlocks * auxKRecord]byte
+	ys [4 * auxBlocks]int32
+	dy [4 * auxBlocks]float32
+	k  [4 * auxKBlocks * auxKRecord]byte
 }
 
 const (
-	auxStride  = auxBlocks * 4           // bytes between columns of ys, dy
-	auxKStride = auxKBlocks * auxKRecord // bytes between columns of k
+	// wideCols is the most columns of the decode loop order; its passes
+	// are widePass blocks (wideKPass K-quant blocks), 8192 elements.
+	wideCols  = 16
+	widePass  = 256
+	wideKPass = 32
 )
+
+// auxWide is auxBuf for up to wideCols columns of one pass (42 KiB).
+type auxWide struct {
+	ys [wideCols * widePass]int32
+	dy [wideCols * widePass]float32
+	k  [wideCols * wideKPass * auxKRecord]byte
+}
+
+// auxSet views an aux buffer: column c's ys and dy at ys[c*n:], dy[c*n:],
+// its Q8_K records at k[c*kn:].
+type auxSet struct {
+	ys    []int32
+	dy    []float32
+	k     []byte
+	n, kn int
+}
+
+func (x *auxBuf) set() auxSet {
+	return auxSet{x.ys[:], x.dy[:], x.k[:], auxBlocks, auxKBlocks * auxKRecord}
+}
+
+func (x *auxWide) set() auxSet {
+	return auxSet{x.ys[:], x.dy[:], x.k[:], widePass, wideKPass * auxKRecord}
+}
+
+// from is the view whose column 0 is column c.
+func (x auxSet) from(c int) auxSet {
+	return auxSet{x.ys[c*x.n:], x.dy[c*x.n:], x.k[c*x.kn:], x.n, x.kn}
+}
 
 // packedDriver describes a type's packed kernels. The calls are direct
 // (switches on t, not function values) so that the stack buffers passed to
@@ -116,44 +156,68 @@ func matMulQ8_0Transient(n int, w []byte, wRow, r0, r1 int, a []byte, aRow, nb i
 	return driverQ8_0.transient(n, w, wRow, r0, r1, a, aRow, nb, out, outStride)
 }
 
-// auxCols fills x for nc <= 4 columns (aRow bytes apart from a) over kb
+// auxCols fills x for nc columns (aRow bytes apart from a) over kb
 // blocks.
-func (k *packedDriver) auxCols(x *auxBuf, kb int, a []byte, aRow, nc int) {
+func (k *packedDriver) auxCols(x auxSet, kb int, a []byte, aRow, nc int) {
 	for c := 0; c < nc; c++ {
+		_ = a[c*aRow+kb*k.aBytes-1]
 		if k.t == Q4_K {
-			q8_KAux(kb, &a[c*aRow], &x.k[c][0])
+			_ = x.k[c*x.kn+kb*auxKRecord-1]
+			q8_KAux(kb, &a[c*aRow], &x.k[c*x.kn])
 			continue
 		}
-		q8_0AuxAsm(kb, &a[c*aRow], &x.ys[c][0], &x.dy[c][0])
+		_, _ = x.ys[c*x.n+kb-1], x.dy[c*x.n+kb-1]
+		q8_0AuxAsm(kb, &a[c*aRow], &x.ys[c*x.n], &x.dy[c*x.n])
 	}
 }
 
 // group runs one packed group (kb blocks at w) against nc <= 4 columns,
 // the row sums of column c going to out[c*outStride : c*outStride+8]
 // (continued from there when load).
-func (k *packedDriver) group(x *auxBuf, kb int, w *byte, a []byte, aRow, nc int, out []float32, outStride int, load bool) {
+func (k *packedDriver) group(x auxSet, kb int, w *byte, a []byte, aRow, nc int, out []float32, outStride int, load bool) {
 	_ = out[(nc-1)*outStride+PackRows-1]
+	if k.t == Q4_K {
+		_ = x.k[(nc-1)*x.kn+kb*auxKRecord-1]
+	} else {
+		_, _ = x.ys[(nc-1)*x.n+kb-1], x.dy[(nc-1)*x.n+kb-1]
+	}
 	if nc == 4 {
 		switch k.t {
 		case Q4_0:
-			gemmQ4_0x8x4Asm(kb, w, &a[0], aRow, &x.ys[0][0], &x.dy[0][0], auxStride, &out[0], 4*outStride, load)
+			gemmQ4_0x8x4Asm(kb, w, &a[0], aRow, &x.ys[0], &x.dy[0], 4*x.n, &out[0], 4*outStride, load)
 		case Q8_0:
-			gemmQ8_0x8x4Asm(kb, w, &a[0], aRow, &x.ys[0][0], &x.dy[0][0], auxStride, &out[0], 4*outStride, load)
+			gemmQ8_0x8x4Asm(kb, w, &a[0], aRow, &x.ys[0], &x.dy[0], 4*x.n, &out[0], 4*outStride, load)
 		case Q4_K:
-			gemmQ4_Kx8x4(kb, w, &a[0], aRow, &x.k[0][0], auxKStride, &out[0], 4*outStride, load)
+			gemmQ4_Kx8x4(kb, w, &a[0], aRow, &x.k[0], x.kn, &out[0], 4*outStride, load)
 		}
 		return
 	}
 	for c := 0; c < nc; c++ {
 		switch k.t {
 		case Q4_0:
-			gemmQ4_0x8x1Asm(kb, w, &a[c*aRow], &x.ys[c][0], &x.dy[c][0], &out[c*outStride], load)
+			gemmQ4_0x8x1Asm(kb, w, &a[c*aRow], &x.ys[c*x.n], &x.dy[c*x.n], &out[c*outStride], load)
 		case Q8_0:
-			gemmQ8_0x8x1Asm(kb, w, &a[c*aRow], &x.ys[c][0], &x.dy[c][0], &out[c*outStride], load)
+			gemmQ8_0x8x1Asm(kb, w, &a[c*aRow], &x.ys[c*x.n], &x.dy[c*x.n], &out[c*outStride], load)
 		case Q4_K:
-			gemmQ4_Kx8x1(kb, w, &a[c*aRow], &x.k[c][0], &out[c*outStride], load)
+			gemmQ4_Kx8x1(kb, w, &a[c*aRow], &x.k[c*x.kn], &out[c*outStride], load)
 		}
 	}
+}
+
+// wideGroup runs one group against 4 < nb <= wideCols columns, four at a
+// time (see group).
+func (k *packedDriver) wideGroup(x auxSet, kb int, w *byte, a []byte, aRow, nb int, out []float32, outStride int, load bool) {
+	for c0 := 0; c0 < nb; c0 += 4 {
+		k.group(x.from(c0), kb, w, a[c0*aRow:], aRow, min(4, nb-c0), out[c0*outStride:], outStride, load)
+	}
+}
+
+// widePass is the blocks of one pass of the decode loop order.
+func (k *packedDriver) widePass() int {
+	if k.t == Q4_K {
+		return wideKPass
+	}
+	return widePass
 }
 
 // packed computes rows [r0, r1) of p against nb activation columns: the
@@ -171,19 +235,35 @@ func (k *packedDriver) packed(p *Packed, r0, r1 int, a []byte, aRow, nb int, out
 	if r1 > g1*PackRows {
 		k.edge(p, g1, g1*PackRows, r1, a, aRow, nb, out, outStride)
 	}
-	var x auxBuf
 	nblk := p.cols / p.t.BlockSize()
 	wg := func(g, k0 int) *byte { return &p.data[g*p.groupBytes+k0*k.blockBytes] }
 	if nb <= 4 {
+		var xb auxBuf
+		x := xb.set()
 		for k0 := 0; k0 < nblk; k0 += k.pass {
 			kb := min(k.pass, nblk-k0)
-			k.auxCols(&x, kb, a[k0*k.aBytes:], aRow, nb)
+			k.auxCols(x, kb, a[k0*k.aBytes:], aRow, nb)
 			for g := g0; g < g1; g++ {
-				k.group(&x, kb, wg(g, k0), a[k0*k.aBytes:], aRow, nb, out[g*PackRows:], outStride, k0 > 0)
+				k.group(x, kb, wg(g, k0), a[k0*k.aBytes:], aRow, nb, out[g*PackRows:], outStride, k0 > 0)
 			}
 		}
 		return
 	}
+	if nb <= wideCols {
+		var xw auxWide
+		x := xw.set()
+		pass := k.widePass()
+		for k0 := 0; k0 < nblk; k0 += pass {
+			kb := min(pass, nblk-k0)
+			k.auxCols(x, kb, a[k0*k.aBytes:], aRow, nb)
+			for g := g0; g < g1; g++ {
+				k.wideGroup(x, kb, wg(g, k0), a[k0*k.aBytes:], aRow, nb, out[g*PackRows:], outStride, k0 > 0)
+			}
+		}
+		return
+	}
+	var xb auxBuf
+	x := xb.set()
 	for gb := g0; gb < g1; gb += tileGroups {
 		ge := min(gb+tileGroups, g1)
 		for k0 := 0; k0 < nblk; k0 += k.tileBlocks {
@@ -191,9 +271,9 @@ func (k *packedDriver) packed(p *Packed, r0, r1 int, a []byte, aRow, nb int, out
 			for c0 := 0; c0 < nb; c0 += 4 {
 				nc := min(4, nb-c0)
 				ac := a[c0*aRow+k0*k.aBytes:]
-				k.auxCols(&x, kb, ac, aRow, nc)
+				k.auxCols(x, kb, ac, aRow, nc)
 				for g := gb; g < ge; g++ {
-					k.group(&x, kb, wg(g, k0), ac, aRow, nc, out[c0*outStride+g*PackRows:], outStride, k0 > 0)
+					k.group(x, kb, wg(g, k0), ac, aRow, nc, out[c0*outStride+g*PackRows:], outStride, k0 > 0)
 				}
 			}
 		}
@@ -202,7 +282,8 @@ func (k *packedDriver) packed(p *Packed, r0, r1 int, a []byte, aRow, nb int, out
 
 // edge computes group g of p and writes its rows [lo, hi) only.
 func (k *packedDriver) edge(p *Packed, g, lo, hi int, a []byte, aRow, nb int, out []float32, outStride int) {
-	var x auxBuf
+	var xb auxBuf
+	x := xb.set()
 	var tmp [4 * PackRows]float32
 	nblk := p.cols / p.t.BlockSize()
 	i0, i1 := lo-g*PackRows, hi-g*PackRows
@@ -211,8 +292,8 @@ func (k *packedDriver) edge(p *Packed, g, lo, hi int, a []byte, aRow, nb int, ou
 		for k0 := 0; k0 < nblk; k0 += k.pass {
 			kb := min(k.pass, nblk-k0)
 			ac := a[c0*aRow+k0*k.aBytes:]
-			k.auxCols(&x, kb, ac, aRow, nc)
-			k.group(&x, kb, &p.data[g*p.groupBytes+k0*k.blockBytes], ac, aRow, nc, tmp[:], PackRows, k0 > 0)
+			k.auxCols(x, kb, ac, aRow, nc)
+			k.group(x, kb, &p.data[g*p.groupBytes+k0*k.blockBytes], ac, aRow, nc, tmp[:], PackRows, k0 > 0)
 		}
 		for c := 0; c < nc; c++ {
 			copy(out[(c0+c)*outStride+lo:(c0+c)*outStride+hi], tmp[c*PackRows+i0:c*PackRows+i1])
@@ -228,21 +309,35 @@ func (k *packedDriver) transient(n int, w []byte, wRow, r0, r1 int, a []byte, aR
 	if nb < k.minCols {
 		return false
 	}
-	var x auxBuf
+	var xb auxBuf
+	x := xb.set()
 	var buf [transientBuf]byte
 	nblk := n / k.t.BlockSize()
 	full := (r1 - r0) / PackRows
-	if nb <= 4 {
+	switch {
+	case nb <= 4:
 		stream := min(tileGroups*k.tileBlocks, k.pass)
 		for k0 := 0; k0 < nblk; k0 += stream {
 			kb := min(stream, nblk-k0)
-			k.auxCols(&x, kb, a[k0*k.aBytes:], aRow, nb)
+			k.auxCols(x, kb, a[k0*k.aBytes:], aRow, nb)
 			for g := 0; g < full; g++ {
 				k.pack(buf[:], w, wRow, r0+g*PackRows, PackRows, k0, kb)
-				k.group(&x, kb, &buf[0], a[k0*k.aBytes:], aRow, nb, out[r0+g*PackRows:], outStride, k0 > 0)
+				k.group(x, kb, &buf[0], a[k0*k.aBytes:], aRow, nb, out[r0+g*PackRows:], outStride, k0 > 0)
 			}
 		}
-	} else {
+	case nb <= wideCols:
+		var xw auxWide
+		x := xw.set()
+		stream := min(tileGroups*k.tileBlocks, k.widePass())
+		for k0 := 0; k0 < nblk; k0 += stream {
+			kb := min(stream, nblk-k0)
+			k.auxCols(x, kb, a[k0*k.aBytes:], aRow, nb)
+			for g := 0; g < full; g++ {
+				k.pack(buf[:], w, wRow, r0+g*PackRows, PackRows, k0, kb)
+				k.wideGroup(x, kb, &buf[0], a[k0*k.aBytes:], aRow, nb, out[r0+g*PackRows:], outStride, k0 > 0)
+			}
+		}
+	default:
 		for gb := 0; gb < full; gb += tileGroups {
 			ng := min(tileGroups, full-gb)
 			for k0 := 0; k0 < nblk; k0 += k.tileBlocks {
@@ -251,9 +346,9 @@ func (k *packedDriver) transient(n int, w []byte, wRow, r0, r1 int, a []byte, aR
 				for c0 := 0; c0 < nb; c0 += 4 {
 					nc := min(4, nb-c0)
 					ac := a[c0*aRow+k0*k.aBytes:]
-					k.auxCols(&x, kb, ac, aRow, nc)
+					k.auxCols(x, kb, ac, aRow, nc)
 					for g := 0; g < ng; g++ {
-						k.group(&x, kb, &buf[g*kb*k.blockBytes], ac, aRow, nc, out[c0*outStride+r0+(gb+g)*PackRows:], outStride, k0 > 0)
+						k.group(x, kb, &buf[g*kb*k.blockBytes], ac, aRow, nc, out[c0*outStride+r0+(gb+g)*PackRows:], outStride, k0 > 0)
 					}
 				}
 			}
@@ -268,8 +363,8 @@ func (k *packedDriver) transient(n int, w []byte, wRow, r0, r1 int, a []byte, aR
 				kb := min(k.tileBlocks, nblk-k0)
 				ac := a[c0*aRow+k0*k.aBytes:]
 				k.pack(buf[:], w, wRow, row0, rem, k0, kb)
-				k.auxCols(&x, kb, ac, aRow, nc)
-				k.group(&x, kb, &buf[0], ac, aRow, nc, tmp[:], PackRows, k0 > 0)
+				k.auxCols(x, kb, ac, aRow, nc)
+				k.group(x, kb, &buf[0], ac, aRow, nc, tmp[:], PackRows, k0 > 0)
 			}
 			for c := 0; c < nc; c++ {
 				copy(out[(c0+c)*outStride+row0:(c0+c)*outStride+row0+rem], tmp[c*PackRows:c*PackRows+rem])

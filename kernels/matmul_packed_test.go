@@ -23,6 +23,33 @@ func randomMatrix(t testing.TB, seed uint64, ty Type, rows, n, nb int) (w, a []b
 	return w, a
 }
 
+// matMulImpl is a set of packedTable and matMulTable entries.
+type matMulImpl struct {
+	name   string
+	packed map[Type]packedKernel
+	matMul map[Type]matMulFunc
+}
+
+// forEachMatMulImpl runs f with dispatch's matmul kernels (named Impl()),
+// then with each of altMatMulImpls installed in their place; it restores
+// the tables after.
+func forEachMatMulImpl(f func(impl string)) {
+	f(Impl())
+	for _, alt := range altMatMulImpls() {
+		savedP, savedM := packedTable, matMulTable
+		for t, k := range alt.packed {
+			packedTable[t] = k
+		}
+		for t, k := range alt.matMul {
+			matMulTable[t] = k
+		}
+		func() {
+			defer func() { packedTable, matMulTable = savedP, savedM }()
+			f(alt.name)
+		}()
+	}
+}
+
 // checkGuarded runs mm into an output with a wider stride and guard bands
 // of sentinels and checks every slot: rows [r0, r1) of each activation
 // against want (bit for bit when exact, else within the dot tolerance),
@@ -70,11 +97,18 @@ func checkGuarded(t *testing.T, name string, ty Type, n, rows, nb, r0, r1 int, w
 // on matrices whose row count is not a multiple of PackRows, on aligned
 // sub-ranges, for batch sizes around the kernels' column tiles.
 func TestMatMulPackedGuarded(t *testing.T) {
+	forEachMatMulImpl(func(impl string) {
+		t.Logf("kernels: %s", impl)
+		testMatMulPackedGuarded(t)
+	})
+}
+
+func testMatMulPackedGuarded(t *testing.T) {
 	seed := uint64(40)
 	for _, ty := range packedTypes {
 		for _, sh := range []struct{ rows, blocks int }{{1, 1}, {7, 3}, {8, 1}, {13, 2}, {24, 5}, {37, 17}, {16, 70}} {
 			n := sh.blocks * ty.BlockSize()
-			for _, nb := range []int{1, 2, 3, 4, 5, 8, 9} {
+			for _, nb := range []int{1, 2, 3, 4, 5, 7, 8, 9, 16, 17} {
 				seed++
 				w, a := randomMatrix(t, seed, ty, sh.rows, n, nb)
 				p, ok := Repack(ty, sh.rows, n, w)
@@ -239,6 +273,10 @@ func BenchmarkMatMulStream(b *testing.B) {
 // guard bands: bit for bit for Q4_0 and Q8_0, within the dot tolerance for
 // the others.
 func TestMatMulAsmVsReference(t *testing.T) {
+	forEachMatMulImpl(func(impl string) { testMatMulAsmVsReference(t, impl) })
+}
+
+func testMatMulAsmVsReference(t *testing.T, impl string) {
 	seed := uint64(70)
 	worst := map[Type]float64{}
 	for _, ty := range asmDotTypes {
@@ -248,7 +286,7 @@ func TestMatMulAsmVsReference(t *testing.T) {
 			if ty.BlockSize() == 1 {
 				n = sh.blocks*32 + 7
 			}
-			for _, nb := range []int{1, 2, 3, 4, 5, 6, 9} {
+			for _, nb := range []int{1, 2, 3, 4, 5, 6, 9, 16, 17} {
 				seed++
 				w, a := randomMatrix(t, seed, ty, sh.rows, n, nb)
 				for _, rr := range [][2]int{{0, sh.rows}, {1, sh.rows}, {sh.rows / 2, sh.rows}} {
@@ -260,7 +298,104 @@ func TestMatMulAsmVsReference(t *testing.T) {
 		}
 	}
 	for _, ty := range asmDotTypes {
-		t.Logf("%v (%s): max |MatMul - reference| / sum|w*a| = %.2e", ty, Impl(), worst[ty])
+		t.Logf("%v (%s): max |MatMul - reference| / sum|w*a| = %.2e", ty, impl, worst[ty])
+	}
+}
+
+// TestMatMulMatchesDot: whatever kernel MatMul picks for a batch (row
+// dots, packed Q4_0/Q8_0 kernels, the multi-column Q6_K dot), each result
+// has the bits of Dot on that row and activation, for every batch size.
+func TestMatMulMatchesDot(t *testing.T) {
+	seed := uint64(80)
+	for _, ty := range asmDotTypes {
+		dot, _ := Dot(ty)
+		for _, sh := range []struct{ rows, blocks int }{{5, 1}, {9, 3}, {4, 9}} {
+			n := sh.blocks * ty.BlockSize()
+			if ty.BlockSize() == 1 {
+				n = sh.blocks*32 + 7
+			}
+			wRow, aRow := mustRowBytes(t, ty, n), mustRowBytes(t, VecDotType(ty), n)
+			for _, nb := range []int{1, 2, 3, 4, 5, 7, 8, 9} {
+				seed++
+				w, a := randomMatrix(t, seed, ty, sh.rows, n, nb)
+				out := make([]float32, nb*sh.rows)
+				MatMul(ty, n, w, 0, sh.rows, a, nb, out, sh.rows)
+				for c := 0; c < nb; c++ {
+					for r := 0; r < sh.rows; r++ {
+						want := dot(n, w[r*wRow:(r+1)*wRow], a[c*aRow:(c+1)*aRow])
+						if got := out[c*sh.rows+r]; math.Float32bits(got) != math.Float32bits(want) {
+							t.Fatalf("%v (%s) n=%d nb=%d: MatMul out[%d][%d] = %v, Dot %v", ty, Impl(), n, nb, c, r, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestMatMulLargeShapes covers what the small shapes above do not reach:
+// rows longer than a pass of the packed drivers (auxBlocks and vnniPass
+// blocks of Q4_0 and Q8_0, auxKBlocks of Q4_K), batches of several
+// column chunks, and transient tiles of several pairs of groups with
+// either kind of last rows (5 or 13 past the last whole pair). The
+// reference dots are computed once per matrix.
+func TestMatMulLargeShapes(t *testing.T) {
+	rowCounts, batches := []int{85, 93}, []int{1, 3, 8, 20}
+	if testing.Short() {
+		rowCounts, batches = []int{93}, []int{3, 20}
+	}
+	seed := uint64(90)
+	for _, ty := range packedTypes {
+		blocks := 520
+		if ty == Q4_K {
+			blocks = 70
+		}
+		n := blocks * ty.BlockSize()
+		wRow, aRow := mustRowBytes(t, ty, n), mustRowBytes(t, VecDotType(ty), n)
+		for _, rows := range rowCounts {
+			for _, nb := range batches {
+				seed++
+				w, a := randomMatrix(t, seed, ty, rows, n, nb)
+				p, _ := Repack(ty, rows, n, w)
+				want, tol := make([]float32, nb*rows), make([]float64, nb*rows)
+				for c := 0; c < nb; c++ {
+					for r := 0; r < rows; r++ {
+						wr, ar := w[r*wRow:(r+1)*wRow], a[c*aRow:(c+1)*aRow]
+						want[c*rows+r] = dotGeneric[ty](n, wr, ar)
+						if ty == Q4_K { // packed Q4_K sums in another float order
+							tol[c*rows+r] = dotRelTol * dotScale(t, ty, wr, ar, n)
+						}
+					}
+				}
+				forEachMatMulImpl(func(impl string) {
+					for _, rr := range [][2]int{{0, rows}, {8, 72}, {3, rows - 2}} {
+						for _, packed := range []bool{false, true} {
+							out := make([]float32, nb*rows)
+							for i := range out {
+								out[i] = math.Float32frombits(sentinel)
+							}
+							if packed {
+								MatMulPacked(p, rr[0], rr[1], a, nb, out, rows)
+							} else {
+								MatMul(ty, n, w, rr[0], rr[1], a, nb, out, rows)
+							}
+							for i, v := range out {
+								c, r := i/rows, i%rows
+								switch {
+								case r < rr[0] || r >= rr[1]:
+									if math.Float32bits(v) != sentinel {
+										t.Fatalf("%v %s packed=%v rows [%d,%d) nb=%d: out[%d][%d] written", ty, impl, packed, rr[0], rr[1], nb, c, r)
+									}
+								case ty == Q4_K && !(math.Abs(float64(v)-float64(want[i])) <= tol[i]),
+									ty != Q4_K && math.Float32bits(v) != math.Float32bits(want[i]):
+									t.Fatalf("%v %s packed=%v rows %d nb=%d n=%d: out[%d][%d] = %v, reference %v", ty, impl, packed, rows, nb, n, c, r, v, want[i])
+								}
+							}
+						}
+					}
+				})
+			}
+		}
 	}
 }
 
@@ -274,5 +409,46 @@ func TestRepackInfo(t *testing.T) {
 	}
 	if Impl() == "generic" && RepackInfo(Q4_0).Fast {
 		t.Error("the generic kernels are not fast")
+	}
+}
+
+// BenchmarkMatMulPackedBatch is MatMulPacked on one thread for the batch
+// sizes of multi-sequence decode (nb = 2..16) around single-stream decode
+// (1) and prefill (64), on three shapes: a 64 x 4096 slice ("l2":
+// compute-bound), a 4096 x 4096 matrix ("l3": 9 MiB of Q4_0) and a
+// 16384 x 4096 one ("dram": 36 MiB of Q4_0, more than this L3, streamed
+// from memory as in a decode step) in calls of 1024 rows, one thread's
+// share of a matrix in the engine. "GMAC/s" counts weight x activation
+// multiply-adds per second of the thread's CPU time (of wall time where
+// thread CPU time is not measured).
+func BenchmarkMatMulPackedBatch(b *testing.B) {
+	const n = 4096
+	for _, ty := range packedTypes {
+		for _, sh := range []struct {
+			name        string
+			rows, chunk int
+		}{{"l2", 64, 64}, {"l3", 4096, 4096}, {"dram", 16384, 1024}} {
+			w, _ := randomMatrix(b, 62, ty, 64, n, 0)
+			for total := sh.rows / 64 * len(w); len(w) < total; {
+				w = append(w, w...)
+			}
+			w = w[:sh.rows*mustRowBytes(b, ty, n)]
+			p, _ := Repack(ty, sh.rows, n, w)
+			for _, nb := range []int{1, 2, 4, 8, 16, 64} {
+				_, a := randomMatrix(b, 63, ty, 0, n, nb)
+				out := make([]float32, nb*sh.rows)
+				b.Run(fmt.Sprintf("%v/%s/nb=%d", ty, sh.name, nb), func(b *testing.B) {
+					ns := cpuLoop(b, func() {
+						for r := 0; r < sh.rows; r += sh.chunk {
+							MatMulPacked(p, r, r+sh.chunk, a, nb, out, sh.rows)
+						}
+					})
+					if ns <= 0 {
+						ns = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+					}
+					b.ReportMetric(float64(sh.rows*n*nb)/ns, "GMAC/s")
+				})
+			}
+		}
 	}
 }
