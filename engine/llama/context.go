@@ -277,6 +277,7 @@ type scratch struct {
 	att        [][]float32 // per worker: attention scores [attnBlock][group][maxLen]
 	qf         [][]float32 // per worker: a unit's query heads, rounded to F16
 	kvRow      [][]float32 // per worker: four K or V head rows, widened
+	half       [][]uint16  // per worker: a row rounded to F16 on its way back to F32
 	pos        []int32     // positions of the tokens in the current chunk
 	seq        []int32
 	outRows    []int32 // chunk rows that produce logits
@@ -297,7 +298,7 @@ func newScratch(m *Model, o Options) scratch {
 		x: make([]float32, T*m.NEmbd), xb: make([]float32, T*m.NEmbd), xb2: make([]float32, T*m.NEmbd),
 		q: make([]float32, T*m.NEmbd), k: make([]float32, T*kvd), v: make([]float32, T*kvd),
 		hb: make([]float32, T*m.NFF), hb2: make([]float32, T*m.NFF),
-		att: make([][]float32, o.Threads), qf: make([][]float32, o.Threads), kvRow: make([][]float32, o.Threads),
+		att: make([][]float32, o.Threads), qf: make([][]float32, o.Threads), kvRow: make([][]float32, o.Threads), half: make([][]uint16, o.Threads),
 		pos: make([]int32, 0, T), seq: make([]int32, 0, T), outRows: make([]int32, 0, T), runs: make([]attnRun, 0, T),
 		ropeCos: make([]float32, T*m.RopeDims/2), ropeSin: make([]float32, T*m.RopeDims/2),
 	}
@@ -316,6 +317,7 @@ func newScratch(m *Model, o Options) scratch {
 		s.att[w] = make([]float32, blk*group*ctxLen)
 		s.qf[w] = make([]float32, blk*group*m.HeadDim)
 		s.kvRow[w] = make([]float32, 4*m.HeadDim)
+		s.half[w] = make([]uint16, max(ctxLen, m.HeadDim))
 	}
 	return s
 }

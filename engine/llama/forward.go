@@ -416,7 +416,7 @@ func (a *attentionTask) run(w, lo, hi int) {
 	hd := m.HeadDim
 	group := m.NHead / m.NHeadKV
 	K, V := c.kv.k[a.layer], c.kv.v[a.layer]
-	qf, rows := s.qf[w], s.kvRow[w]
+	qf, rows, half := s.qf[w], s.kvRow[w], s.half[w]
 	r0, r1, r2, r3 := rows[:hd], rows[hd:2*hd], rows[2*hd:3*hd], rows[3*hd:4*hd]
 	for u := lo; u < hi; u++ {
 		run, g := s.runs[u/m.NHeadKV], u%m.NHeadKV
@@ -428,11 +428,7 @@ func (a *attentionTask) run(w, lo, hi int) {
 		for ti := 0; ti < nt; ti++ {
 			h0 := (t0+ti)*m.NHead + g*group
 			for i := 0; i < group; i++ {
-				q := s.q[(h0+i)*hd : (h0+i+1)*hd]
-				d := qf[(ti*group+i)*hd : (ti*group+i+1)*hd]
-				for k, v := range q {
-					d[k] = kernels.F16ToF32(kernels.F32ToF16(v))
-				}
+				roundF16(qf[(ti*group+i)*hd:(ti*group+i+1)*hd], s.q[(h0+i)*hd:(h0+i+1)*hd], half)
 			}
 		}
 		att := s.att[w][:nt*group*span]
@@ -492,9 +488,7 @@ func (a *attentionTask) run(w, lo, hi int) {
 				// vec-dot type of its F16 cache); rounding them the same
 				// way brings the logits from ~1e-3 relative error to ~1e-7
 				// on the goldens.
-				for k := range p {
-					p[k] = kernels.F16ToF32(kernels.F32ToF16(p[k]))
-				}
+				roundF16(p, p, half)
 				clear(s.xb2[(h0+i)*hd : (h0+i+1)*hd])
 			}
 		}
@@ -540,6 +534,15 @@ func (a *attentionTask) run(w, lo, hi int) {
 			}
 		}
 	}
+}
+
+// roundF16 sets dst to src rounded to F16 and widened back (dst may be
+// src), through the row conversions (vectorized; the same bits as
+// F32ToF16 then F16ToF32 per element), with scratch holding len(src).
+func roundF16(dst, src []float32, scratch []uint16) {
+	h := scratch[:len(src)]
+	kernels.F32ToF16Row(h, src)
+	kernels.F16ToF32Row(dst[:len(src)], h)
 }
 
 // dot4 returns the dot products of q with four rows, each bit for bit
