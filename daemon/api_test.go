@@ -354,6 +354,7 @@ func TestErrorCodes(t *testing.T) {
 // the next request is refused at once with busy, not queued or dropped.
 func TestBusy(t *testing.T) {
 	cfg := testConfig(t)
+	cfg.Model.Path = slowModel(t)
 	cfg.Engine.MaxSequences, cfg.Engine.QueueLength = 1, 1
 	cfg.Limits.MaxOutputTokens = 2000
 	td := startDaemon(t, cfg, options{})
@@ -467,6 +468,7 @@ func TestDrain(t *testing.T) {
 		cfg.Limits.MaxOutputTokens = 2000
 		max := 40
 		if short {
+			cfg.Model.Path = slowModel(t)
 			cfg.Daemon.DrainTimeout = 100 * time.Millisecond
 			max = 1500
 		}

@@ -18,6 +18,8 @@ import (
 	"github.com/baylingd/baylingd/daemon/client"
 	"github.com/baylingd/baylingd/daemon/config"
 	"github.com/baylingd/baylingd/daemon/metrics"
+	"github.com/baylingd/baylingd/engine/quantize"
+	"github.com/baylingd/baylingd/engine/synth"
 	"github.com/baylingd/baylingd/internal/fixtures"
 )
 
@@ -193,6 +195,51 @@ func code(err error) string {
 		return e.Code
 	}
 	return ""
+}
+
+// slowModel returns a model that decodes about fifteen times slower than the
+// tiny fixture (16 layers of width 512 instead of 2 of 256; random weights,
+// the fixture's vocabulary), made once per test binary. Tests that need a
+// request still running while they do something else use it: on the
+// fixture a 1500-token request is over in about a second, less than a
+// loaded CI machine can take between two steps of a test.
+func slowModel(t testing.TB) string {
+	slowOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "bd-slow")
+		if err != nil {
+			slowErr = err
+			return
+		}
+		shape, err := synth.ShapeByName("tiny")
+		if err != nil {
+			slowErr = err
+			return
+		}
+		shape.Name, shape.Title = "tiny-slow", "tiny Llama-2, 16 layers"
+		shape.NEmbd, shape.NLayer, shape.NFF = 512, 16, 1536
+		slowPath = filepath.Join(dir, "slow.gguf")
+		_, slowErr = synth.Write(slowPath, synth.Options{Shape: shape, Type: quantize.MostlyQ4_0, Seed: 7,
+			Vocab: fixtures.Path(t, "vocab-llama2-spm.gguf"), Threads: 2})
+	})
+	if slowErr != nil {
+		t.Fatalf("synthesizing the slow model: %v", slowErr)
+	}
+	return slowPath
+}
+
+var (
+	slowOnce sync.Once
+	slowPath string
+	slowErr  error
+)
+
+// TestMain removes the slow model after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if slowPath != "" {
+		os.RemoveAll(filepath.Dir(slowPath))
+	}
+	os.Exit(code)
 }
 
 // longText is a translation request long enough, with a large max_tokens,

@@ -259,13 +259,15 @@ func TestChooseAccelReal(t *testing.T) {
 		t.Errorf("with the prompt on %s: %q, want a prefix of %q", ch2.Name(), text, want)
 	}
 	// Each prompt chunk (PrefillChunk, 64 tokens) of at least MinBatch
-	// tokens is one pass of 7 matrices x 2 layers on the device; decode
-	// steps stay on the CPU.
+	// tokens is one pass on the device of the first layer's 7 matrices and
+	// the last (second) layer's Q, K and V; the rest of the last layer runs
+	// only on the token that needs logits (none, or the prompt's last), on
+	// the CPU, as do decode steps.
 	var calls, rows int64
 	for left := len(g.Tokens); left > 0; left -= 64 {
 		if c := min(left, 64); c >= 5 {
-			calls += 14
-			rows += int64(14 * c)
+			calls += 7 + 3
+			rows += int64((7 + 3) * c)
 		}
 	}
 	if st.Calls != calls || st.Rows != rows || st.Err != nil || st.MinBatch != 5 {

@@ -152,6 +152,15 @@ func (c *Context) forward(b Batch, start, end int) {
 		s.at = attentionTask{c: c, layer: l, scale: scale}
 		c.pool.parallel(&s.at, len(s.runs)*m.NHeadKV, 1)
 
+		if l == len(m.Layers)-1 {
+			// The keys and values of every token are in the cache now;
+			// only the rows that need logits go on through the last
+			// block (as llama.cpp does), which spares a prompt's other
+			// tokens a layer's output projection and FFN.
+			if T = c.keepOutRows(T); T == 0 {
+				return
+			}
+		}
 		c.linear(prep{in: s.xb2}, T, E, mmOut{&L.Wo, s.xb})
 		c.linear(prep{add: s.xb, norm: L.FFNNorm, in: s.xb}, T, E, mmOut{&L.FFNGate, s.hb}, mmOut{&L.FFNUp, s.hb2})
 		c.linear(prep{up: s.hb2, in: s.hb}, T, m.NFF, mmOut{&L.FFNDown, s.xb})
@@ -173,6 +182,27 @@ func (c *Context) forward(b Batch, start, end int) {
 	out := c.logits[c.nOut*m.NVocab : (c.nOut+nr)*m.NVocab]
 	c.linear(prep{in: s.xb}, nr, E, mmOut{&m.Output, out})
 	c.nOut += nr
+}
+
+// keepOutRows moves the rows of the residual stream x and the attention
+// output xb2 that need logits to the front (row i from row outRows[i] >=
+// i, so nothing is overwritten before it is read), renumbers outRows to
+// 0..n-1 and returns n. It runs after the last block's attention, when x
+// already holds that block's input.
+func (c *Context) keepOutRows(T int) int {
+	s := &c.scratch
+	if len(s.outRows) == T {
+		return T
+	}
+	E := c.m.NEmbd
+	for i, t := range s.outRows {
+		if int(t) != i {
+			copy(s.x[i*E:(i+1)*E], s.x[int(t)*E:int(t+1)*E])
+			copy(s.xb2[i*E:(i+1)*E], s.xb2[int(t)*E:int(t+1)*E])
+		}
+		s.outRows[i] = int32(i)
+	}
+	return len(s.outRows)
 }
 
 // rowGrain is the chunk of tokens a per-token parallel loop hands out:

@@ -3,6 +3,7 @@ package llama
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -181,7 +182,10 @@ func TestOffloadDecision(t *testing.T) {
 		prompt[i] = int32(i*31%500 + 3)
 		seqs[i] = int32(seq)
 	}
-	if err := c.Decode(Batch{Tokens: prompt, Seqs: seqs}); err != nil {
+	// Logits for every token, so that the last block too runs on all 20
+	// (with the last token's only, it runs on that one, on the CPU).
+	all := slices.Repeat([]bool{true}, len(prompt))
+	if err := c.Decode(Batch{Tokens: prompt, Seqs: seqs, Logits: all}); err != nil {
 		t.Fatal(err)
 	}
 	if got := h.calls.Load(); got != int64(up) {
