@@ -434,6 +434,7 @@ func TestTimeout(t *testing.T) {
 // cancelled in the engine, and it is counted as cancelled.
 func TestClientDisconnect(t *testing.T) {
 	cfg := testConfig(t)
+	cfg.Model.Path = slowModel(t) // the request must outlast the disconnect
 	cfg.Limits.MaxOutputTokens = 2000
 	td := startDaemon(t, cfg, options{})
 	for _, path := range []string{"/v1/translate", "/v1/chat/completions"} {
