@@ -52,8 +52,8 @@
 //	packGroupFast                  Repack's packing of whole groups (optional)
 //	packedFast, packedDiffers      what RepackInfo reports per type
 //	vecTable vecImpl               Softmax, SiLU, SiLUMul, Axpy, AxpyF16, DotF16,
-//	                               Scale, Add, F16ToF32Row, F32ToF16Row; references
-//	                               in vecGeneric
+//	                               Scale, Add, F16ToF32Row, F32ToF16Row,
+//	                               DotF32Heads; references in vecGeneric
 //	readSum                        Bandwidth's read loop; reference readSumGeneric
 //	impl                           the name Impl returns: "generic", "amd64-avx2",
 //	                               "amd64-avx512vnni", "arm64-neon",

@@ -7,7 +7,9 @@ package kernels
 // logits the engine compares with llama.cpp, so a faster version may not
 // move them. RMSNorm, DotF32 and DotF16F32 sum in float64 in a fixed
 // order and stay references (a vector kernel would reorder the sum); DotF16
-// is dispatched only to kernels that keep its order (arm64).
+// is dispatched only to kernels that keep its order (arm64), and
+// DotF32Heads (amd64) puts independent sums, not the terms of one, in the
+// vector lanes.
 
 type vecImpl struct {
 	softmax     func(x []float32)
@@ -20,6 +22,7 @@ type vecImpl struct {
 	f16ToF32Row func(dst []float32, src []uint16)
 	scale       func(x []float32, s float32)
 	add         func(dst, a, b []float32)
+	dotF32Heads func(out, rows, qT []float32, g int)
 }
 
 var vecGeneric = vecImpl{
@@ -33,6 +36,7 @@ var vecGeneric = vecImpl{
 	f16ToF32Row: f16ToF32RowGeneric,
 	scale:       scaleGeneric,
 	add:         addGeneric,
+	dotF32Heads: dotF32HeadsGeneric,
 }
 
 var vecTable = vecGeneric
@@ -64,6 +68,15 @@ func Axpy(dst []float32, alpha float32, v []float32) { vecTable.axpy(dst, alpha,
 // F32ToF16Row converts src to half precision with F32ToF16; len(dst) must be
 // at least len(src).
 func F32ToF16Row(dst []uint16, src []float32) { vecTable.f32ToF16Row(dst, src) }
+
+// DotF32Heads computes the attention scores of four cached positions
+// against g query heads at once: out[p*g+h] = DotF32(rows[p*n:(p+1)*n], q_h)
+// for p < 4 and h < g, where n = len(qT)/g and the queries are held
+// transposed, q_h[i] = qT[i*g+h] (the heads that share one KV head, in
+// grouped-query attention). Each score has DotF32's bits: the heads sit in
+// vector lanes, so every lane keeps DotF32's float64 sum in index order,
+// which a vector kernel along i could not. amd64 vectorizes g = 4 and 8.
+func DotF32Heads(out, rows, qT []float32, g int) { vecTable.dotF32Heads(out, rows, qT, g) }
 
 // F16ToF32Row widens src with F16ToF32; len(dst) must be at least len(src).
 func F16ToF32Row(dst []float32, src []uint16) { vecTable.f16ToF32Row(dst, src) }

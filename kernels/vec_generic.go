@@ -114,6 +114,26 @@ func siLUMulGeneric(gate, up []float32) {
 	}
 }
 
+// dotF32HeadsGeneric is the reference DotF32Heads: four positions' sums
+// side by side (independent chains, so a core overlaps them), each one
+// DotF32's.
+func dotF32HeadsGeneric(out, rows, qT []float32, g int) {
+	n := len(qT) / g
+	rows, out = rows[:4*n], out[:4*g]
+	r0, r1, r2, r3 := rows[:n], rows[n:2*n], rows[2*n:3*n], rows[3*n:4*n]
+	for h := 0; h < g; h++ {
+		var s0, s1, s2, s3 float64
+		for i := range n {
+			q := qT[i*g+h]
+			s0 += float64(float32(r0[i] * q))
+			s1 += float64(float32(r1[i] * q))
+			s2 += float64(float32(r2[i] * q))
+			s3 += float64(float32(r3[i] * q))
+		}
+		out[h], out[g+h], out[2*g+h], out[3*g+h] = float32(s0), float32(s1), float32(s2), float32(s3)
+	}
+}
+
 // DotF32 is ggml_vec_dot_f32's scalar path: float32 products summed in
 // float64.
 func DotF32(a, b []float32) float32 {

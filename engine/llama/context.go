@@ -278,6 +278,8 @@ type scratch struct {
 	qf         [][]float32 // per worker: a unit's query heads, rounded to F16
 	kvRow      [][]float32 // per worker: four K or V head rows, widened
 	half       [][]uint16  // per worker: a row rounded to F16 on its way back to F32
+	qT         [][]float32 // per worker: qf transposed per token, [attnBlock][hd][group]
+	scores     [][]float32 // per worker: one DotF32Heads result, [4][group]
 	pos        []int32     // positions of the tokens in the current chunk
 	seq        []int32
 	outRows    []int32 // chunk rows that produce logits
@@ -299,6 +301,7 @@ func newScratch(m *Model, o Options) scratch {
 		q: make([]float32, T*m.NEmbd), k: make([]float32, T*kvd), v: make([]float32, T*kvd),
 		hb: make([]float32, T*m.NFF), hb2: make([]float32, T*m.NFF),
 		att: make([][]float32, o.Threads), qf: make([][]float32, o.Threads), kvRow: make([][]float32, o.Threads), half: make([][]uint16, o.Threads),
+		qT: make([][]float32, o.Threads), scores: make([][]float32, o.Threads),
 		pos: make([]int32, 0, T), seq: make([]int32, 0, T), outRows: make([]int32, 0, T), runs: make([]attnRun, 0, T),
 		ropeCos: make([]float32, T*m.RopeDims/2), ropeSin: make([]float32, T*m.RopeDims/2),
 	}
@@ -318,6 +321,8 @@ func newScratch(m *Model, o Options) scratch {
 		s.qf[w] = make([]float32, blk*group*m.HeadDim)
 		s.kvRow[w] = make([]float32, 4*m.HeadDim)
 		s.half[w] = make([]uint16, max(ctxLen, m.HeadDim))
+		s.qT[w] = make([]float32, blk*group*m.HeadDim)
+		s.scores[w] = make([]float32, 4*group)
 	}
 	return s
 }

@@ -432,7 +432,9 @@ func (c *Context) planAttention(T int) {
 // which is exact, as is widening the cache rows, so DotF32 of widened rows
 // sums the same float32 products in the same order as DotF16 would, and
 // Axpy over a widened V row is AxpyF16; the V rows are added in position
-// order into each output as before (TestAttentionExact).
+// order into each output as before (TestAttentionExact). The scores of
+// four positions against all the query heads of a KV head come from one
+// kernels.DotF32Heads call (DotF32's bits, the heads in vector lanes).
 type attentionTask struct {
 	c     *Context
 	layer int
@@ -447,6 +449,7 @@ func (a *attentionTask) run(w, lo, hi int) {
 	group := m.NHead / m.NHeadKV
 	K, V := c.kv.k[a.layer], c.kv.v[a.layer]
 	qf, rows, half := s.qf[w], s.kvRow[w], s.half[w]
+	qT, sc := s.qT[w], s.scores[w]
 	r0, r1, r2, r3 := rows[:hd], rows[hd:2*hd], rows[2*hd:3*hd], rows[3*hd:4*hd]
 	for u := lo; u < hi; u++ {
 		run, g := s.runs[u/m.NHeadKV], u%m.NHeadKV
@@ -459,6 +462,13 @@ func (a *attentionTask) run(w, lo, hi int) {
 			h0 := (t0+ti)*m.NHead + g*group
 			for i := 0; i < group; i++ {
 				roundF16(qf[(ti*group+i)*hd:(ti*group+i+1)*hd], s.q[(h0+i)*hd:(h0+i+1)*hd], half)
+			}
+			// The token's heads transposed for DotF32Heads.
+			qt := qT[ti*group*hd : (ti+1)*group*hd]
+			for i := 0; i < group; i++ {
+				for k, v := range qf[(ti*group+i)*hd : (ti*group+i+1)*hd] {
+					qt[k*group+i] = v
+				}
 			}
 		}
 		att := s.att[w][:nt*group*span]
@@ -479,15 +489,19 @@ func (a *attentionTask) run(w, lo, hi int) {
 				if npos <= j {
 					continue
 				}
+				if npos >= j+4 {
+					// Four positions x the group's heads in one call.
+					kernels.DotF32Heads(sc, rows, qT[ti*group*hd:(ti+1)*group*hd], group)
+					for i := 0; i < group; i++ {
+						p := att[(ti*group+i)*span+j : (ti*group+i)*span+j+4]
+						p[0], p[1], p[2], p[3] = sc[i]*a.scale, sc[group+i]*a.scale, sc[2*group+i]*a.scale, sc[3*group+i]*a.scale
+					}
+					continue
+				}
 				for i := 0; i < group; i++ {
 					row := ti*group + i
 					q := qf[row*hd : (row+1)*hd]
 					p := att[row*span+j : row*span+j+4]
-					if npos >= j+4 {
-						d0, d1, d2, d3 := dot4(r0, r1, r2, r3, q)
-						p[0], p[1], p[2], p[3] = d0*a.scale, d1*a.scale, d2*a.scale, d3*a.scale
-						continue
-					}
 					for jj := j; jj < npos; jj++ {
 						p[jj-j] = kernels.DotF32(rows[(jj-j)*hd:(jj-j+1)*hd], q) * a.scale
 					}
@@ -573,23 +587,6 @@ func roundF16(dst, src []float32, scratch []uint16) {
 	h := scratch[:len(src)]
 	kernels.F32ToF16Row(h, src)
 	kernels.F16ToF32Row(dst[:len(src)], h)
-}
-
-// dot4 returns the dot products of q with four rows, each bit for bit
-// kernels.DotF32 (float32 products summed in float64 in order): the four
-// sums are independent chains, so they run four wide on any core instead
-// of waiting on one add at a time.
-func dot4(k0, k1, k2, k3, q []float32) (float32, float32, float32, float32) {
-	n := len(q)
-	k0, k1, k2, k3 = k0[:n], k1[:n], k2[:n], k3[:n]
-	var s0, s1, s2, s3 float64
-	for i, v := range q {
-		s0 += float64(float32(k0[i] * v))
-		s1 += float64(float32(k1[i] * v))
-		s2 += float64(float32(k2[i] * v))
-		s3 += float64(float32(k3[i] * v))
-	}
-	return float32(s0), float32(s1), float32(s2), float32(s3)
 }
 
 // axpy4 adds p0*v0 + p1*v1 + p2*v2 + p3*v3 into out, each product rounded
