@@ -71,6 +71,7 @@
 //	RepackInfo.Fast  Q4_0 Q4_K              Q4_0                    none
 //	vecTable         all but DotF16         AxpyF16 Axpy DotF16     AxpyF16 Axpy DotF16
 //	                                        F16ToF32Row             F16ToF32Row
+//	                                        DotF32Heads             DotF32Heads
 //	readSum          AVX2                   NEON                    NEON
 //
 // With AVX-512 VNNI (Zen 4, Intel from Cascade/Ice Lake), amd64 replaces

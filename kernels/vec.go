@@ -8,7 +8,7 @@ package kernels
 // move them. RMSNorm, DotF32 and DotF16F32 sum in float64 in a fixed
 // order and stay references (a vector kernel would reorder the sum); DotF16
 // is dispatched only to kernels that keep its order (arm64), and
-// DotF32Heads (amd64) puts independent sums, not the terms of one, in the
+// DotF32Heads (amd64, arm64) puts independent sums, not the terms of one, in the
 // vector lanes.
 
 type vecImpl struct {
@@ -75,7 +75,8 @@ func F32ToF16Row(dst []uint16, src []float32) { vecTable.f32ToF16Row(dst, src) }
 // transposed, q_h[i] = qT[i*g+h] (the heads that share one KV head, in
 // grouped-query attention). Each score has DotF32's bits: the heads sit in
 // vector lanes, so every lane keeps DotF32's float64 sum in index order,
-// which a vector kernel along i could not. amd64 vectorizes g = 4 and 8.
+// which a vector kernel along i could not. amd64 and arm64 vectorize g = 4
+// and 8 (arm64: n a multiple of 4).
 func DotF32Heads(out, rows, qT []float32, g int) { vecTable.dotF32Heads(out, rows, qT, g) }
 
 // F16ToF32Row widens src with F16ToF32; len(dst) must be at least len(src).
