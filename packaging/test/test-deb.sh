@@ -426,6 +426,12 @@ if [ "$systemd_test" != 0 ]; then
 	}
 	state=
 	for _ in $(seq 1 120); do
+		# The first child found above can be nspawn's short-lived setup
+		# child (seen once on a loaded machine): follow the container's
+		# init, nspawn's child that runs systemd.
+		for p in $(pgrep -P "$nspawn_pid"); do
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd ] && init=$p
+		done
 		state=$(in_ct systemctl is-system-running 2>/dev/null || true)
 		case "$state" in running | degraded) break ;; esac
 		sleep 0.5
