@@ -16,18 +16,13 @@ import (
 
 func loadGolden(t *testing.T, name string) (*Model, *fixtures.Golden) {
 	t.Helper()
-	for _, g := range fixtures.Goldens(t) {
-		if g.Name == name {
-			m, err := Load(g.ModelPath, true, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { m.Close() })
-			return m, g
-		}
+	g := fixtures.GoldenNamed(t, name)
+	m, err := Load(g.ModelPath, true, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("golden %s not found", name)
-	return nil, nil
+	t.Cleanup(func() { m.Close() })
+	return m, g
 }
 
 // TestRunnerGreedyMatchesGolden: the text a Runner streams for the golden

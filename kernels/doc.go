@@ -152,9 +152,10 @@
 // matmul_vnni_gen_test.go) a call does 16 rows (two groups, one zmm lane
 // per row) x up to 8 columns, one weight vector unpacked for all of them
 // and VPDPBUSD taking each activation dword as a broadcast memory
-// operand: on Zen 4, 160 GMAC/s per core at 8 columns against 92 for the
-// AVX2 8x4 kernel, about the limit of the two pipes that do both the
-// integer dots and the float multiplies (BenchmarkMatMulPackedBatch).
+// operand: on the Zen 4 of the README's tables, 156 GMAC/s per core at 8
+// columns against 80-91 for the AVX2 8x4 kernel (BenchmarkMatMulPackedBatch
+// Q4_0/l2/nb=8, two runs each), about the limit of the two pipes that do
+// both the integer dots and the float multiplies.
 // Both sets prefetch the weights ahead of the hardware prefetchers,
 // which left the kernels waiting on DRAM in decode.
 //

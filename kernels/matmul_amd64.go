@@ -51,27 +51,6 @@ func gemmQ4_Kx8x1(nblk int, w, a *byte, aux *byte, acc *float32, load bool) {
 }
 
 //go:noescape
-func q8_0AuxAsm(nblk int, a *byte, ys *int32, dy *float32)
-
-//go:noescape
-func gemmQ4_0x8x4Asm(nblk int, w, a *byte, aStride int, ys *int32, dy *float32, auxStride int, acc *float32, accStride int, load bool)
-
-//go:noescape
-func gemmQ4_0x8x1Asm(nblk int, w, a *byte, ys *int32, dy *float32, acc *float32, load bool)
-
-//go:noescape
-func gemmQ8_0x8x4Asm(nblk int, w, a *byte, aStride int, ys *int32, dy *float32, auxStride int, acc *float32, accStride int, load bool)
-
-//go:noescape
-func gemmQ8_0x8x1Asm(nblk int, w, a *byte, ys *int32, dy *float32, acc *float32, load bool)
-
-//go:noescape
-func packQ4_0Asm(dst, src *byte, rowBytes, nblk int)
-
-//go:noescape
-func packQ8_0Asm(dst, src *byte, rowBytes, nblk int)
-
-//go:noescape
 func q8_KAuxAsm(nblk int, a *byte, aux *byte)
 
 //go:noescape

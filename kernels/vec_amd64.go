@@ -22,26 +22,8 @@ func init() {
 		f16ToF32Row: f16ToF32RowAVX2,
 		scale:       scaleAVX2,
 		add:         addAVX2,
-		dotF32Heads: dotF32HeadsAVX2,
+		dotF32Heads: dotF32HeadsAsm,
 	}
-}
-
-// dotF32HeadsAVX2 is DotF32Heads with the g heads in float64 lanes (g = 4:
-// one ymm per position; g = 8: two): per index, one broadcast row element
-// times the heads' query elements in float32, widened, added into each
-// position's lanes, which is DotF32's sum for every lane.
-func dotF32HeadsAVX2(out, rows, qT []float32, g int) {
-	n := len(qT) / g
-	if n == 0 || g != 4 && g != 8 {
-		dotF32HeadsGeneric(out, rows, qT, g)
-		return
-	}
-	_, _ = rows[4*n-1], out[4*g-1]
-	if g == 8 {
-		dotF32Heads8Asm(n, &rows[0], &qT[0], &out[0])
-		return
-	}
-	dotF32Heads4Asm(n, &rows[0], &qT[0], &out[0])
 }
 
 // Each wrapper slices its operands as the reference does (so short slices
@@ -196,9 +178,3 @@ func addAsm(n int, dst, a, b *float32)
 
 //go:noescape
 func f16ToF32Asm(n int, dst *float32, src *uint16)
-
-//go:noescape
-func dotF32Heads8Asm(n int, rows, qT, out *float32)
-
-//go:noescape
-func dotF32Heads4Asm(n int, rows, qT, out *float32)

@@ -23,30 +23,7 @@ func useARM64Vec() {
 	vecTable.axpy = axpyNEON
 	vecTable.f16ToF32Row = f16ToF32RowNEON
 	vecTable.dotF16 = dotF16NEON
-	vecTable.dotF32Heads = dotF32HeadsNEON
-}
-
-//go:noescape
-func dotF32Heads4Asm(n int, rows, qT, out *float32)
-
-//go:noescape
-func dotF32Heads8Asm(n int, rows, qT, out *float32)
-
-// dotF32HeadsNEON is DotF32Heads with the heads in float64 lanes, for 4
-// and 8 heads and rows of a multiple of 4 elements (head dimensions are);
-// anything else takes the reference.
-func dotF32HeadsNEON(out, rows, qT []float32, g int) {
-	n := len(qT) / g
-	if n == 0 || n%4 != 0 || g != 4 && g != 8 {
-		dotF32HeadsGeneric(out, rows, qT, g)
-		return
-	}
-	_, _ = rows[4*n-1], out[4*g-1]
-	if g == 8 {
-		dotF32Heads8Asm(n, &rows[0], &qT[0], &out[0])
-		return
-	}
-	dotF32Heads4Asm(n, &rows[0], &qT[0], &out[0])
+	vecTable.dotF32Heads = dotF32HeadsAsm
 }
 
 //go:noescape

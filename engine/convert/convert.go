@@ -1,9 +1,7 @@
 package convert
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -317,7 +315,10 @@ func (t *outTensor) job(progress func(int64)) quantize.Job {
 		j.Float = func(r0, n int, dst []float32) {
 			for i := 0; i < n; i++ {
 				s := t.srcRow(r0 + i)
-				widen(st, data[s*rowBytes:(s+1)*rowBytes], dst[i*t.cols:(i+1)*t.cols])
+				// st is F32, F16 or BF16 (checked when the tensor was read).
+				if err := kernels.Dequantize(st, data[s*rowBytes:(s+1)*rowBytes], dst[i*t.cols:(i+1)*t.cols]); err != nil {
+					panic(err)
+				}
 			}
 		}
 	}
@@ -337,24 +338,6 @@ func (t *outTensor) job(progress func(int64)) quantize.Job {
 		progress(int64(r) * int64(rowBytes))
 	}
 	return j
-}
-
-// widen converts F32, F16 or BF16 data to float32 (exactly).
-func widen(t kernels.Type, src []byte, dst []float32) {
-	switch t {
-	case kernels.F32:
-		for i := range dst {
-			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
-		}
-	case kernels.F16:
-		for i := range dst {
-			dst[i] = kernels.F16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
-		}
-	case kernels.BF16:
-		for i := range dst {
-			dst[i] = kernels.BF16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
-		}
-	}
 }
 
 // releasePages drops the pages of b, a slice of a read-only file mapping,

@@ -11,10 +11,10 @@ import (
 	"testing"
 
 	"github.com/baylingd/baylingd/engine/gguf"
-	"github.com/baylingd/baylingd/engine/llama"
 	"github.com/baylingd/baylingd/engine/quantize"
 	"github.com/baylingd/baylingd/engine/tokenizer"
 	"github.com/baylingd/baylingd/internal/fixtures"
+	"github.com/baylingd/baylingd/internal/llamatest"
 )
 
 // hfCase is one of the fixture checkpoints with what it must convert to.
@@ -242,52 +242,13 @@ func TestConvertVocabTests(t *testing.T) {
 	}
 }
 
-// golden returns the named golden file.
-func golden(t *testing.T, name string) *fixtures.Golden {
-	t.Helper()
-	for _, g := range fixtures.Goldens(t) {
-		if g.Name == name {
-			return g
-		}
-	}
-	t.Fatalf("golden %s not found", name)
-	return nil
-}
-
-// lastLogits runs the engine on tokens and returns the last position's
-// logits.
-func lastLogits(t *testing.T, path string, tokens []int32) []float32 {
-	t.Helper()
-	m, err := llama.Open(path)
-	if err != nil {
-		t.Fatalf("the engine cannot load %s: %v", path, err)
-	}
-	defer m.Close()
-	ctx, err := m.NewContext(llama.Options{Threads: 2, ContextSize: 256, MaxBatch: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ctx.Close()
-	seq, _ := ctx.NewSeq()
-	n := len(tokens)
-	b := llama.Batch{Tokens: tokens, Seqs: make([]int32, n), Logits: make([]bool, n)}
-	for i := range b.Seqs {
-		b.Seqs[i] = int32(seq)
-	}
-	b.Logits[n-1] = true
-	if err := ctx.Decode(b); err != nil {
-		t.Fatal(err)
-	}
-	return slices.Clone(ctx.Logits(ctx.NumLogits() - 1))
-}
-
 // TestConvertLogits: the converted model's prompt tokens (from its own
 // tokenizer) and last-position logits match llama.cpp's goldens.
 func TestConvertLogits(t *testing.T) {
 	for _, c := range hfCases {
 		t.Run(filepath.Base(c.dir), func(t *testing.T) {
 			path := convertFixture(t, c)
-			g := golden(t, c.golden)
+			g := fixtures.GoldenNamed(t, c.golden)
 			tok, err := tokenizer.Load(path)
 			if err != nil {
 				t.Fatal(err)
@@ -295,7 +256,7 @@ func TestConvertLogits(t *testing.T) {
 			if got := tok.Encode(g.Prompt, true, true); !slices.Equal(got, g.Tokens) {
 				t.Errorf("prompt tokens differ from llama.cpp's:\n got  %v\n want %v", got, g.Tokens)
 			}
-			nmse := fixtures.NMSE(lastLogits(t, path, g.Tokens), g.LastLogits)
+			nmse := fixtures.NMSE(llamatest.LastLogits(t, path, g.Tokens), g.LastLogits)
 			t.Logf("%s: last-position NMSE %.3g vs llama.cpp's golden (limit 1e-4)", c.golden, nmse)
 			if !(nmse <= 1e-4) {
 				t.Errorf("NMSE %.3g > 1e-4", nmse)
@@ -342,8 +303,8 @@ func TestConvertQuantized(t *testing.T) {
 				if v, _ := a.Uint("general.file_type"); v != func() uint64 { f, _ := quantize.ParseFileType(ft); return uint64(f) }() {
 					t.Errorf("general.file_type %d", v)
 				}
-				g := golden(t, c.golden)
-				nmse := fixtures.NMSE(lastLogits(t, direct, g.Tokens), g.LastLogits)
+				g := fixtures.GoldenNamed(t, c.golden)
+				nmse := fixtures.NMSE(llamatest.LastLogits(t, direct, g.Tokens), g.LastLogits)
 				t.Logf("%s: tensor types %v; last-position NMSE vs the F16 golden %.3g (limit %.0e)", ft, types, nmse, limit)
 				if !(nmse <= limit) {
 					t.Errorf("NMSE %.3g > %.0e", nmse, limit)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/baylingd/baylingd/engine/gguf"
 	"github.com/baylingd/baylingd/internal/fixtures"
+	"github.com/baylingd/baylingd/internal/llamatest"
 	"github.com/baylingd/baylingd/kernels"
 )
 
@@ -214,8 +215,8 @@ func TestConvertF32AndBF16(t *testing.T) {
 			}
 		}
 	}
-	g := golden(t, "hf-llama2.hf2")
-	t.Logf("BF16 checkpoint: last-position NMSE vs the F16 golden %.3g", fixtures.NMSE(lastLogits(t, out, g.Tokens), g.LastLogits))
+	g := fixtures.GoldenNamed(t, "hf-llama2.hf2")
+	t.Logf("BF16 checkpoint: last-position NMSE vs the F16 golden %.3g", fixtures.NMSE(llamatest.LastLogits(t, out, g.Tokens), g.LastLogits))
 }
 
 // TestConvertMergePairs: merges in the [["a", "b"], ...] form of recent

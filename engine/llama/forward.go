@@ -591,8 +591,9 @@ func roundF16(dst, src []float32, scratch []uint16) {
 
 // axpy4 adds p0*v0 + p1*v1 + p2*v2 + p3*v3 into out, each product rounded
 // and added in that order per element. Four vectorized kernels.Axpy
-// passes over a head row (in L1) measured 3x faster than one scalar pass
-// that loads and stores out once.
+// passes over a 64-element head row (in L1) took 39-57 ns against 134-151
+// ns for one scalar pass that loads and stores out once (go test -bench,
+// AMD EPYC Zen 4).
 func axpy4(out []float32, p0, p1, p2, p3 float32, v0, v1, v2, v3 []float32) {
 	kernels.Axpy(out, p0, v0)
 	kernels.Axpy(out, p1, v1)

@@ -2,7 +2,6 @@ package quantize
 
 import (
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -125,7 +124,12 @@ func QuantizeFile(in, out, ftype string, threads int, progress func(done, total 
 				j.Raw = func(r0, n int, dst []byte) { copy(dst, data[r0*inRow:(r0+n)*inRow]) }
 			} else {
 				src := t.Type
-				j.Float = func(r0, n int, dst []float32) { widen(src, data[r0*inRow:(r0+n)*inRow], dst) }
+				j.Float = func(r0, n int, dst []float32) {
+					// src is F32, F16 or BF16 (checked above).
+					if err := kernels.Dequantize(src, data[r0*inRow:(r0+n)*inRow], dst[:n*cols]); err != nil {
+						panic(err)
+					}
+				}
 			}
 			released := 0
 			j.Done = func(r int) {
@@ -142,26 +146,6 @@ func QuantizeFile(in, out, ftype string, threads int, progress func(done, total 
 		}
 		return w.Close()
 	})
-}
-
-// widen converts F32, F16 or BF16 data to float32 (exactly).
-func widen(t kernels.Type, src []byte, dst []float32) {
-	switch t {
-	case kernels.F32:
-		for i := range dst {
-			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
-		}
-	case kernels.F16:
-		for i := range dst {
-			dst[i] = kernels.F16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
-		}
-	case kernels.BF16:
-		for i := range dst {
-			dst[i] = kernels.BF16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
-		}
-	default:
-		panic("quantize: widen " + t.String()) // callers check the type
-	}
 }
 
 // releasePages tells the kernel that the mapped pages under b will not be

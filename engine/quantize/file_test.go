@@ -11,48 +11,9 @@ import (
 	"testing"
 
 	"github.com/baylingd/baylingd/engine/gguf"
-	"github.com/baylingd/baylingd/engine/llama"
 	"github.com/baylingd/baylingd/internal/fixtures"
+	"github.com/baylingd/baylingd/internal/llamatest"
 )
-
-// golden returns the named golden file.
-func golden(t *testing.T, name string) *fixtures.Golden {
-	t.Helper()
-	for _, g := range fixtures.Goldens(t) {
-		if g.Name == name {
-			return g
-		}
-	}
-	t.Fatalf("golden %s not found", name)
-	return nil
-}
-
-// lastLogits runs the engine on tokens and returns the logits at the last
-// position.
-func lastLogits(t *testing.T, path string, tokens []int32) []float32 {
-	t.Helper()
-	m, err := llama.Open(path)
-	if err != nil {
-		t.Fatalf("engine cannot load %s: %v", path, err)
-	}
-	defer m.Close()
-	c, err := m.NewContext(llama.Options{Threads: 2, ContextSize: 256, MaxBatch: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	seq, _ := c.NewSeq()
-	n := len(tokens)
-	b := llama.Batch{Tokens: tokens, Seqs: make([]int32, n), Logits: make([]bool, n)}
-	for i := range b.Seqs {
-		b.Seqs[i] = int32(seq)
-	}
-	b.Logits[n-1] = true
-	if err := c.Decode(b); err != nil {
-		t.Fatal(err)
-	}
-	return slices.Clone(c.Logits(c.NumLogits() - 1))
-}
 
 // TestQuantizeFileTiny requantizes the F16 fixture to Q8_0, Q4_0 and
 // Q4_K_M and checks each file: every tensor byte-identical to
@@ -63,7 +24,7 @@ func lastLogits(t *testing.T, path string, tokens []int32) []float32 {
 // engine on llama.cpp's files).
 func TestQuantizeFileTiny(t *testing.T) {
 	in := fixtures.Path(t, "tiny-llama2-f16.gguf")
-	g := golden(t, "tiny-llama2-f16.l2-en-de")
+	g := fixtures.GoldenNamed(t, "tiny-llama2-f16.l2-en-de")
 	dir := t.TempDir()
 	for _, c := range []struct {
 		ftype string
@@ -118,8 +79,8 @@ func TestQuantizeFileTiny(t *testing.T) {
 			src.Close()
 			f.Close()
 
-			ours := fixtures.NMSE(lastLogits(t, out, g.Tokens), g.LastLogits)
-			theirs := fixtures.NMSE(lastLogits(t, refPath, g.Tokens), g.LastLogits)
+			ours := fixtures.NMSE(llamatest.LastLogits(t, out, g.Tokens), g.LastLogits)
+			theirs := fixtures.NMSE(llamatest.LastLogits(t, refPath, g.Tokens), g.LastLogits)
 			t.Logf("%s: last-position NMSE vs the F16 golden: ours %.3g, llama.cpp's %s %.3g (limit %.0e)", c.ftype, ours, c.ref, theirs, c.limit)
 			if !(ours <= c.limit) {
 				t.Errorf("NMSE %.3g > %.0e", ours, c.limit)
